@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Creates .venv and installs bioscope into it. Idempotent: a second run with an unchanged
+# pyproject.toml does nothing. Chooses the CPU build of torch where there is no CUDA GPU
+# (an unpinned `torch` would pull a multi-GB CUDA build).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+VENV=.venv
+STAMP="$VENV/.bioscope-installed"
+want=$(cat pyproject.toml scripts/setup.sh | sha256sum | cut -d' ' -f1)
+if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ]; then
+    exit 0
+fi
+[ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
+pip_install() { "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "$@"; }
+if ! "$VENV/bin/python" -c "import torch" 2>/dev/null; then
+    if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then
+        echo "setup: CUDA GPU found, installing the default (CUDA) torch build" >&2
+        pip_install "torch>=2.1"
+    else
+        echo "setup: no CUDA GPU, installing the CPU build torch==2.13.0" >&2
+        pip_install torch==2.13.0
+    fi
+fi
+pip_install -e ".[dev]"
+echo "$want" > "$STAMP"

@@ -1,0 +1,12 @@
+"""Exceptions that carry a message meant for the user, not a traceback."""
+
+
+class BioscopeError(Exception):
+    """Base class of every error bioscope raises on purpose."""
+
+
+class InputError(BioscopeError, ValueError):
+    """An input (file, array, argument) is missing, malformed or of the wrong shape.
+
+    The message names the offending input and says what was expected.
+    """

@@ -1,0 +1,13 @@
+"""Reading and writing files: images, and atomic writes."""
+
+from bioscope.io.atomic import atomic_path, atomic_write, atomic_write_text
+from bioscope.io.images import IMAGE_SUFFIXES, read_image, write_image
+
+__all__ = [
+    "IMAGE_SUFFIXES",
+    "atomic_path",
+    "atomic_write",
+    "atomic_write_text",
+    "read_image",
+    "write_image",
+]

@@ -1,0 +1,185 @@
+"""Read and write 2-D microscopy and medical images as TIFF or PNG.
+
+Arrays are ``(H, W)`` for grayscale and ``(H, W, 3)`` for RGB, in the file's own dtype
+(``uint8`` or ``uint16``; TIFF may also hold ``uint32``/``float32`` data such as label images or
+probability maps). Every failure raises :class:`~bioscope.errors.InputError` naming the file.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import png
+import tifffile
+from PIL import Image, UnidentifiedImageError
+
+from bioscope.errors import InputError
+from bioscope.io.atomic import atomic_path
+
+TIFF_SUFFIXES = (".tif", ".tiff")
+PNG_SUFFIXES = (".png",)
+IMAGE_SUFFIXES = TIFF_SUFFIXES + PNG_SUFFIXES
+
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_PNG_DTYPES = (np.uint8, np.uint16)
+TIFF_DTYPES = (np.uint8, np.uint16, np.uint32, np.int32, np.float32, np.float64)
+
+
+def read_image(path: str | os.PathLike[str], *, allow_stack: bool = False) -> np.ndarray:
+    """Read a TIFF or PNG image.
+
+    Args:
+        path: file to read (``.tif``, ``.tiff`` or ``.png``, any case).
+        allow_stack: accept a multi-page TIFF and return it as ``(Z, H, W)``; by default a
+            stack is an error, since most callers expect one 2-D image.
+
+    Returns:
+        ``(H, W)`` grayscale or ``(H, W, 3)`` RGB (an alpha channel is dropped), or ``(Z, H, W)``
+        when ``allow_stack`` is set and the file holds several planes.
+
+    Raises:
+        InputError: the file is missing, unreadable, empty, not finite, or of an unexpected shape.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: no such file")
+    suffix = path.suffix.lower()
+    if suffix in TIFF_SUFFIXES:
+        array, has_channels = _read_tiff(path)
+    elif suffix in PNG_SUFFIXES:
+        array = _read_png(path)
+        has_channels = array.ndim == 3
+    else:
+        raise InputError(
+            f"{path}: unsupported image format {path.suffix!r} (expected .tif, .tiff or .png)"
+        )
+    return _check_image(path, array, has_channels=has_channels, allow_stack=allow_stack)
+
+
+def write_image(
+    path: str | os.PathLike[str], image: np.ndarray, *, compress: bool = False
+) -> Path:
+    """Write ``image`` to ``path`` atomically as TIFF or PNG (chosen by the suffix).
+
+    Args:
+        path: destination; its folder is created if needed.
+        image: ``(H, W)`` or ``(H, W, 3|4)``; ``uint8``/``uint16`` for PNG, and also
+            ``uint32``/``int32``/``float32``/``float64`` for TIFF.
+        compress: zlib-compress a TIFF (lossless; labels and masks shrink ~50x).
+
+    Returns:
+        ``path`` as a :class:`~pathlib.Path`.
+
+    Example:
+        >>> import tempfile, pathlib, numpy as np
+        >>> p = pathlib.Path(tempfile.mkdtemp()) / "x.png"
+        >>> _ = write_image(p, np.full((4, 5), 7, np.uint16))
+        >>> read_image(p).dtype, read_image(p).shape
+        (dtype('uint16'), (4, 5))
+    """
+    path = Path(path)
+    image = np.asarray(image)
+    suffix = path.suffix.lower()
+    if suffix not in IMAGE_SUFFIXES:
+        raise InputError(f"{path}: cannot write format {path.suffix!r} (use .tif, .tiff or .png)")
+    if image.ndim == 3 and image.shape[-1] == 1:
+        image = image[..., 0]
+    if image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[-1] not in (3, 4)):
+        raise InputError(f"{path}: expected an (H, W) or (H, W, 3|4) image, got shape {image.shape}")
+    if image.size == 0:
+        raise InputError(f"{path}: refusing to write an empty image of shape {image.shape}")
+    allowed = TIFF_DTYPES if suffix in TIFF_SUFFIXES else _PNG_DTYPES
+    if image.dtype.type not in allowed:
+        names = ", ".join(np.dtype(d).name for d in allowed)
+        raise InputError(f"{path}: cannot write dtype {image.dtype} as {suffix} (allowed: {names})")
+    with atomic_path(path) as tmp:
+        if suffix in TIFF_SUFFIXES:
+            photometric = "rgb" if image.ndim == 3 else "minisblack"
+            tifffile.imwrite(
+                tmp, image, photometric=photometric, compression="zlib" if compress else None
+            )
+        elif image.dtype == np.uint16 and image.ndim == 3:
+            _write_png16_color(tmp, image)
+        else:
+            Image.fromarray(image).save(tmp, format="PNG")
+    return path
+
+
+def _read_tiff(path: Path) -> tuple[np.ndarray, bool]:
+    """Return the first series with any samples axis moved last, and whether there is one."""
+    try:
+        with tifffile.TiffFile(path) as tif:
+            series = tif.series[0]
+            array = series.asarray()
+            axes = series.axes
+    except (tifffile.TiffFileError, OSError, ValueError, IndexError) as exc:
+        raise InputError(f"{path}: not a readable TIFF file ({exc})") from exc
+    if "S" not in axes:
+        return array, False
+    return np.moveaxis(array, axes.index("S"), -1), True
+
+
+def _read_png(path: Path) -> np.ndarray:
+    with path.open("rb") as handle:
+        header = handle.read(26)
+    if len(header) < 26 or not header.startswith(_PNG_SIGNATURE):
+        raise InputError(f"{path}: not a PNG file (bad signature)")
+    bit_depth, colour_type = header[24], header[25]
+    if bit_depth == 16 and colour_type in (2, 6):  # 16-bit RGB(A): Pillow would drop to 8 bit
+        return _read_png16_color(path)
+    try:
+        with Image.open(path) as im:
+            if im.mode in ("P", "1", "LA", "PA"):
+                im = im.convert("RGBA" if im.mode in ("P", "PA") else "L")
+            array = np.asarray(im)
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
+        raise InputError(f"{path}: not a readable PNG file ({exc})") from exc
+    if bit_depth == 16 and array.dtype != np.uint16:
+        array = array.astype(np.uint16)
+    return array
+
+
+def _read_png16_color(path: Path) -> np.ndarray:
+    try:
+        width, height, rows, info = png.Reader(filename=str(path)).asDirect()
+        flat = np.vstack([np.asarray(row, dtype=np.uint16) for row in rows])
+    except (png.Error, OSError, ValueError) as exc:
+        raise InputError(f"{path}: not a readable PNG file ({exc})") from exc
+    return flat.reshape(height, width, info["planes"])
+
+
+def _write_png16_color(path: Path, image: np.ndarray) -> None:
+    height, width, planes = image.shape
+    writer = png.Writer(width, height, greyscale=False, alpha=planes == 4, bitdepth=16)
+    with path.open("wb") as handle:
+        writer.write(handle, image.reshape(height, width * planes).tolist())
+
+
+def _check_image(
+    path: Path, array: np.ndarray, *, has_channels: bool, allow_stack: bool
+) -> np.ndarray:
+    if array.size == 0:
+        raise InputError(f"{path}: the image is empty (shape {array.shape})")
+    if has_channels and array.shape[-1] in (2, 4):  # grey + alpha, RGB + alpha: drop alpha
+        array = array[..., :-1]
+    if has_channels and array.shape[-1] == 1:
+        array, has_channels = array[..., 0], False
+    spatial_end = array.ndim - 1 if has_channels else array.ndim
+    leading = [n for n in array.shape[: spatial_end - 2] if n != 1]  # drop singleton pages
+    array = array.reshape(tuple(leading) + array.shape[spatial_end - 2 :])
+    is_plain = array.ndim == 2 or (has_channels and array.ndim == 3 and array.shape[-1] == 3)
+    is_stack = array.ndim == 3 and not has_channels
+    if not (is_plain or (allow_stack and is_stack)):
+        what = "a stack of planes" if is_stack else f"a {array.ndim}-D array"
+        hint = "; pass a single plane" if is_stack else ""
+        raise InputError(
+            f"{path}: expected a 2-D image (H, W) or RGB (H, W, 3), got {what} of shape "
+            f"{array.shape}{hint}"
+        )
+    if array.dtype.kind not in "uif":
+        raise InputError(f"{path}: unsupported pixel type {array.dtype}")
+    if array.dtype.kind == "f" and not np.isfinite(array).all():
+        raise InputError(f"{path}: the image holds NaN or infinite values")
+    return array
