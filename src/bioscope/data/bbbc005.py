@@ -26,7 +26,32 @@ import numpy as np
 from bioscope.errors import InputError
 
 #: round(linspace(1, 100, 24)): the 24 nominal cell counts.
-BBBC005_COUNTS = (1, 5, 10, 14, 18, 23, 27, 31, 35, 40, 44, 48, 53, 57, 61, 66, 70, 74, 78, 83, 87, 91, 96, 100)
+BBBC005_COUNTS = (
+    1,
+    5,
+    10,
+    14,
+    18,
+    23,
+    27,
+    31,
+    35,
+    40,
+    44,
+    48,
+    53,
+    57,
+    61,
+    66,
+    70,
+    74,
+    78,
+    83,
+    87,
+    91,
+    96,
+    100,
+)
 #: round(linspace(1, 48, 16)): the 16 focus-blur diameters F.
 BBBC005_BLURS = (1, 4, 7, 10, 14, 17, 20, 23, 26, 29, 32, 35, 39, 42, 45, 48)
 BBBC005_SITES = 25
@@ -197,13 +222,17 @@ def split_by_field(
         {'train': 6, 'val': 2, 'test': 2}
     """
     if len(fractions) != 3 or min(fractions) < 0 or not np.isclose(sum(fractions), 1.0):
-        raise InputError(f"split fractions must be three non-negative numbers summing to 1, got {fractions}")
+        raise InputError(
+            f"split fractions must be three non-negative numbers summing to 1, got {fractions}"
+        )
     fields = sorted({r.name.field for r in records}, key=_field_key)
     order = np.random.default_rng(seed).permutation(len(fields))
     n_test, n_val = (_share(f, len(fields)) for f in (fractions[2], fractions[1]))
     side = {}
     for rank, index in enumerate(order):
-        side[fields[index]] = "test" if rank < n_test else "val" if rank < n_test + n_val else "train"
+        side[fields[index]] = (
+            "test" if rank < n_test else "val" if rank < n_test + n_val else "train"
+        )
     out: dict[str, list[Bbbc005Record]] = {"train": [], "val": [], "test": []}
     for record in records:
         out[side[record.name.field]].append(record)

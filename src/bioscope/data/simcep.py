@@ -17,12 +17,12 @@ The model, step by step (:func:`simulate_field` then :func:`render_image`):
 3. *Texture.* Fractal noise: octaves of bilinearly upsampled uniform grids with weights
    ``persistence**i``, rescaled to ``[floor, 1]``; intensity = texture x mask x per-cell brightness.
 4. *Per-cell defocus.* Every cell gets a random depth, hence a Gaussian blur with sigma in
-   ``defocus_sigma``. Overlapping cells are averaged: the image is sum(blurred intensity) divided by
-   max(1, sum(blurred masks)), which reduces to plain averaging where sharp cells overlap.
-5. *Image.* Low-frequency autofluorescence carrying ``autofluorescence`` x the cells' energy is added,
-   quadratic vignetting multiplies the field, then the BBBC005 focus blur (Gaussian of diameter F,
-   sigma F/4), Gaussian CCD noise of variance ``noise_variance`` on [0, 1], clipping and 8-bit
-   quantisation.
+   ``defocus_sigma``. Overlapping cells are averaged: the image is sum(blurred intensity)
+   divided by max(1, sum(blurred masks)), which is plain averaging where sharp cells overlap.
+5. *Image.* Low-frequency autofluorescence carrying ``autofluorescence`` x the cells' energy is
+   added, quadratic vignetting multiplies the field, then the BBBC005 focus blur (Gaussian of
+   diameter F, sigma F/4), Gaussian CCD noise of variance ``noise_variance`` on [0, 1], clipping
+   and 8-bit quantisation.
 
 Overlapping pixels of two cells go to the cell whose centre is nearer, so instance labels tile the
 union of shapes exactly and every placed cell keeps its own label.
@@ -106,7 +106,7 @@ class Field:
 
 @dataclass
 class _Canvas:
-    """Accumulators for one stain: blurred intensities, blurred weights, labels, nearest distance."""
+    """Accumulators of one stain: blurred intensities and masks, labels, nearest distance."""
 
     num: np.ndarray
     den: np.ndarray
@@ -125,8 +125,29 @@ class _Canvas:
     def image(self) -> np.ndarray:
         return (self.num / np.maximum(self.den, 1.0)).astype(np.float32)
 
+    def add(self, patch: _Patch, texture: np.ndarray, sigma: float, label: int) -> None:
+        """Blur the object's intensity and mask by ``sigma`` and accumulate them; give the
+        object's pixels to ``label`` where its centre is the nearest one so far."""
+        intensity = ndimage.gaussian_filter(texture * patch.mask, sigma, mode="constant")
+        weight = ndimage.gaussian_filter(patch.mask.astype(float), sigma, mode="constant")
+        (r0, c0), size = patch.origin, patch.mask.shape[0]
+        top, left = max(r0, 0), max(c0, 0)
+        bottom, right = min(r0 + size, self.labels.shape[0]), min(c0 + size, self.labels.shape[1])
+        if top >= bottom or left >= right:
+            return
+        local = (slice(top - r0, bottom - r0), slice(left - c0, right - c0))
+        window = (slice(top, bottom), slice(left, right))
+        self.num[window] += intensity[local]
+        self.den[window] += weight[local]
+        distance = patch.distance[local]
+        nearer = patch.mask[local] & (distance < self.best[window])
+        self.labels[window][nearer] = label
+        self.best[window][nearer] = distance[nearer]
 
-def simulate_field(count: int, seed: int | np.random.SeedSequence, params: SimcepParams | None = None) -> Field:
+
+def simulate_field(
+    count: int, seed: int | np.random.SeedSequence, params: SimcepParams | None = None
+) -> Field:
     """Simulate one field of view with ``count`` requested cells.
 
     Args:
@@ -161,8 +182,8 @@ def simulate_field(count: int, seed: int | np.random.SeedSequence, params: Simce
         _paint_cell(canvases, cell, accepted, len(centres), rng, params)
     nuclei, bodies = canvases[2].image(), canvases[1].image()
     return Field(
-        bodies=_illuminate(bodies, rng, params),
-        nuclei=_illuminate(nuclei, rng, params),
+        bodies=illuminate(bodies, rng, params),
+        nuclei=illuminate(nuclei, rng, params),
         body_labels=canvases[1].labels,
         nucleus_labels=canvases[2].labels,
         centres=np.asarray(centres, float).reshape(-1, 2),
@@ -323,50 +344,47 @@ def _paint_cell(
     params: SimcepParams,
 ) -> None:
     """Add one cell's textured, defocused nucleus (stain 2) and body (stain 1) to the canvases."""
-    depth = rng.uniform()
-    sigma = params.defocus_sigma[0] + depth * (params.defocus_sigma[1] - params.defocus_sigma[0])
+    low, high = params.defocus_sigma
+    sigma = low + rng.uniform() * (high - low)  # one random depth per cell
     brightness = rng.uniform(*params.brightness)
-    nucleus_floor, body_floor = params.nucleus_texture_floor, params.cytoplasm_texture_floor
-    for stain, outlines, floor in (
-        (2, (cell.nucleus,), nucleus_floor),
-        (1, (cell.nucleus, cell.cytoplasm), body_floor),
-    ):
-        extent = max(np.abs(o).max() for o in outlines)
-        _paint_object(canvases[stain], outlines, centre, extent, label, sigma, brightness, floor, rng, params)
+    objects = (
+        (2, (cell.nucleus,), params.nucleus_texture_floor),
+        (1, (cell.nucleus, cell.cytoplasm), params.cytoplasm_texture_floor),
+    )
+    for stain, outlines, floor in objects:
+        patch = _object_patch(outlines, centre, sigma)
+        texture = fractal_texture(
+            patch.mask.shape, rng, params.texture_octaves, params.texture_persistence, floor
+        )
+        canvases[stain].add(patch, texture * brightness, sigma, label)
 
 
-def _paint_object(canvas, outlines, centre, extent, label, sigma, brightness, floor, rng, params):
-    shape = canvas.labels.shape
+@dataclass(frozen=True)
+class _Patch:
+    """A square window around one object: its origin in the image, mask and distance map."""
+
+    origin: tuple[int, int]
+    mask: np.ndarray
+    distance: np.ndarray
+
+
+def _object_patch(
+    outlines: tuple[np.ndarray, ...], centre: tuple[float, float], sigma: float
+) -> _Patch:
+    extent = max(float(np.abs(o).max()) for o in outlines)
     pad = int(np.ceil(extent + 3 * sigma)) + 1
-    r0, c0 = int(np.floor(centre[0])) - pad, int(np.floor(centre[1])) - pad
+    origin = (int(np.floor(centre[0])) - pad, int(np.floor(centre[1])) - pad)
     size = 2 * pad + 2
-    local_centre = (centre[0] - r0, centre[1] - c0)
+    local = (centre[0] - origin[0], centre[1] - origin[1])
     mask = np.zeros((size, size), bool)
     for outline in outlines:
-        rows, cols = _raster(outline, local_centre, (size, size))
-        mask[rows, cols] = True
-    texture = fractal_texture(
-        (size, size), rng, params.texture_octaves, params.texture_persistence, floor
-    )
-    intensity = ndimage.gaussian_filter(texture * mask * brightness, sigma, mode="constant")
-    weight = ndimage.gaussian_filter(mask.astype(float), sigma, mode="constant")
-    rr, cc = np.mgrid[0:size, 0:size]
-    distance = np.hypot(rr - local_centre[0], cc - local_centre[1]).astype(np.float32)
-    # clip the patch to the image
-    top, left = max(r0, 0), max(c0, 0)
-    bottom, right = min(r0 + size, shape[0]), min(c0 + size, shape[1])
-    if top >= bottom or left >= right:
-        return
-    patch = (slice(top - r0, bottom - r0), slice(left - c0, right - c0))
-    image = (slice(top, bottom), slice(left, right))
-    canvas.num[image] += intensity[patch]
-    canvas.den[image] += weight[patch]
-    nearer = mask[patch] & (distance[patch] < canvas.best[image])
-    canvas.labels[image][nearer] = label
-    canvas.best[image][nearer] = distance[patch][nearer]
+        mask[_raster(outline, local, (size, size))] = True
+    rows, cols = np.mgrid[0:size, 0:size]
+    distance = np.hypot(rows - local[0], cols - local[1]).astype(np.float32)
+    return _Patch(origin, mask, distance)
 
 
-def _illuminate(image: np.ndarray, rng: np.random.Generator, params: SimcepParams) -> np.ndarray:
+def illuminate(image: np.ndarray, rng: np.random.Generator, params: SimcepParams) -> np.ndarray:
     """Add low-frequency autofluorescence and apply quadratic vignetting."""
     shape = image.shape
     background = fractal_texture(shape, rng, 2, 0.5, 0.0)
@@ -381,7 +399,9 @@ def _illuminate(image: np.ndarray, rng: np.random.Generator, params: SimcepParam
 
 def _upsample_bilinear(grid: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     """Bilinear interpolation of ``grid`` onto ``shape`` with corners aligned."""
-    return _interp_matrix(shape[0], grid.shape[0]) @ grid @ _interp_matrix(shape[1], grid.shape[1]).T
+    return (
+        _interp_matrix(shape[0], grid.shape[0]) @ grid @ _interp_matrix(shape[1], grid.shape[1]).T
+    )
 
 
 def _interp_matrix(n_out: int, n_in: int) -> np.ndarray:

@@ -8,11 +8,12 @@ Layout (the real BBBC005's, plus a ``truth/`` folder it lacks)::
     DIR/truth/cells.csv                                file, field, well, site, requested_count,
                                                        placed_count, blur, stain
 
-Wells: the row letter is the blur level's position among the requested blur levels (A, B, ...) and the
-column the count's position among the requested counts; with the defaults this is BBBC005's own
-numbering. Every field (count, site) is simulated once from ``SeedSequence([seed, count, site])`` and
-rendered at every blur level with camera noise from ``[seed, count, site, blur, stain]``, so the
-output does not depend on the number of workers or the order of work.
+Wells: the row letter is the blur level's position among the requested blur levels (A, B, ...)
+and the column the count's position among the requested counts; with the defaults this is
+BBBC005's own numbering. Every field (count, site) is simulated once from
+``SeedSequence([seed, 0, count, site])`` and rendered at every blur level with camera noise from
+``[seed, 1, count, site, blur, stain]``, so the output does not depend on the number of workers or
+the order of work.
 """
 
 from __future__ import annotations
@@ -161,11 +162,18 @@ def _write_field(job: tuple[Path, SimulationPlan, int, int]) -> list[dict[str, o
         for stain in (1, 2):
             name = Bbbc005Name(count=count, site=site, blur=blur, stain=stain, well=well)
             seed = np.random.SeedSequence([plan.seed, 1, count, site, blur, stain])
-            write_image(root / IMAGES_DIR / name.filename, render_image(sim.optical(stain), blur, seed, plan.params))
+            write_image(
+                root / IMAGES_DIR / name.filename,
+                render_image(sim.optical(stain), blur, seed, plan.params),
+            )
             labels = sim.labels(stain)
             if blur == 1:
-                write_image(root / MASKS_DIR / name.filename, np.where(labels > 0, 255, 0).astype(np.uint8))
-            write_image(root / TRUTH_DIR / f"{Path(name.filename).stem}_labels.tif", labels, compress=True)
+                write_image(
+                    root / MASKS_DIR / name.filename, np.where(labels > 0, 255, 0).astype(np.uint8)
+                )
+            write_image(
+                root / TRUTH_DIR / f"{Path(name.filename).stem}_labels.tif", labels, compress=True
+            )
             rows.append(
                 {
                     "file": name.filename,

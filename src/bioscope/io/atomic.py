@@ -1,4 +1,4 @@
-"""Atomic file writes: a reader never sees a half-written file, a crash never clobbers a good one."""
+"""Atomic writes: no reader sees a half-written file, and a crash never clobbers a good one."""
 
 from __future__ import annotations
 

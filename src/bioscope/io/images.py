@@ -58,9 +58,7 @@ def read_image(path: str | os.PathLike[str], *, allow_stack: bool = False) -> np
     return _check_image(path, array, has_channels=has_channels, allow_stack=allow_stack)
 
 
-def write_image(
-    path: str | os.PathLike[str], image: np.ndarray, *, compress: bool = False
-) -> Path:
+def write_image(path: str | os.PathLike[str], image: np.ndarray, *, compress: bool = False) -> Path:
     """Write ``image`` to ``path`` atomically as TIFF or PNG (chosen by the suffix).
 
     Args:
@@ -87,7 +85,9 @@ def write_image(
     if image.ndim == 3 and image.shape[-1] == 1:
         image = image[..., 0]
     if image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[-1] not in (3, 4)):
-        raise InputError(f"{path}: expected an (H, W) or (H, W, 3|4) image, got shape {image.shape}")
+        raise InputError(
+            f"{path}: expected an (H, W) or (H, W, 3|4) image, got shape {image.shape}"
+        )
     if image.size == 0:
         raise InputError(f"{path}: refusing to write an empty image of shape {image.shape}")
     allowed = TIFF_DTYPES if suffix in TIFF_SUFFIXES else _PNG_DTYPES

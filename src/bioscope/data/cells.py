@@ -1,0 +1,183 @@
+"""Image/mask pairs for cell segmentation, as a PyTorch dataset.
+
+Two layouts are read:
+
+* BBBC005 (real or simulated), through :func:`pairs_from_bbbc005` on indexed records;
+* a plain folder of images plus a folder of masks, as Cellpose users keep them
+  (:func:`pairs_from_folders`): the mask of ``<name>.<ext>`` is ``<name>.<ext>`` or
+  ``<name>_masks.<ext>`` (any TIFF/PNG suffix). A mask with more than two values is taken as
+  instance labels.
+
+Images are made grey, normalised per image (:func:`~bioscope.data.intensity.normalize_percentile`),
+and resized to ``size x size`` (the paper's 256; ``None`` keeps the native size).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch.utils.data import Dataset
+
+from bioscope.data.bbbc005 import Bbbc005Record
+from bioscope.data.intensity import default_min_range, normalize_percentile, to_grey
+from bioscope.errors import InputError
+from bioscope.io import IMAGE_SUFFIXES, read_image
+
+MASK_SUFFIX = "_masks"
+
+
+@dataclass(frozen=True)
+class CellPair:
+    """An image, its binary mask, and optionally its instance labels."""
+
+    image: Path
+    mask: Path
+    labels: Path | None = None
+
+
+def pairs_from_bbbc005(records: Sequence[Bbbc005Record]) -> list[CellPair]:
+    """The records that have a ground-truth mask, as pairs (BBBC005: F1 only)."""
+    return [CellPair(r.image, r.mask, r.labels) for r in records if r.mask is not None]
+
+
+def pairs_from_folders(
+    images_dir: str | os.PathLike[str], masks_dir: str | os.PathLike[str] | None = None
+) -> list[CellPair]:
+    """Pair every image in ``images_dir`` with its mask in ``masks_dir`` (default: the same folder).
+
+    Raises:
+        InputError: a folder is missing, holds no image, or an image has no mask.
+    """
+    images_dir = Path(images_dir)
+    masks_dir = Path(masks_dir) if masks_dir is not None else images_dir
+    for folder in (images_dir, masks_dir):
+        if not folder.is_dir():
+            raise InputError(f"{folder}: no such folder")
+    masks = {p.name: p for p in masks_dir.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES}
+    images = [
+        p
+        for p in sorted(images_dir.iterdir())
+        if p.suffix.lower() in IMAGE_SUFFIXES and not p.stem.endswith(MASK_SUFFIX)
+    ]
+    if not images:
+        raise InputError(f"{images_dir}: no TIFF or PNG images found")
+    pairs = []
+    for image in images:
+        mask = _find_mask(image, masks, same_folder=images_dir == masks_dir)
+        if mask is None:
+            raise InputError(
+                f"{image}: no mask in {masks_dir} (looked for {image.stem}{MASK_SUFFIX}.* "
+                f"and {image.stem}.*)"
+            )
+        pairs.append(CellPair(image, mask))
+    return pairs
+
+
+def _find_mask(image: Path, masks: dict[str, Path], *, same_folder: bool) -> Path | None:
+    """``<stem>_masks.*``, or ``<stem>.*`` when masks have a folder of their own."""
+    stems = [image.stem + MASK_SUFFIX] if same_folder else [image.stem + MASK_SUFFIX, image.stem]
+    for stem in stems:
+        for suffix in IMAGE_SUFFIXES + tuple(s.upper() for s in IMAGE_SUFFIXES):
+            if stem + suffix in masks:
+                return masks[stem + suffix]
+    return None
+
+
+@dataclass(frozen=True)
+class CellArrays:
+    """A loaded pair: normalised grey image, binary mask, optional instance labels."""
+
+    image: np.ndarray
+    mask: np.ndarray
+    labels: np.ndarray | None
+
+
+def load_pair(pair: CellPair) -> CellArrays:
+    """Read one pair and check that image, mask and labels agree in shape.
+
+    Raises:
+        InputError: a file is unreadable, or the shapes differ (the message names both files).
+    """
+    raw = read_image(pair.image)
+    image = normalize_percentile(to_grey(raw), min_range=default_min_range(raw.dtype))
+    raw_mask = read_image(pair.mask)
+    raw_mask = raw_mask[..., 0] if raw_mask.ndim == 3 else raw_mask
+    labels = read_image(pair.labels) if pair.labels is not None else None
+    if labels is None and len(np.unique(raw_mask)) > 2:
+        labels = raw_mask
+    for other, path in ((raw_mask, pair.mask), (labels, pair.labels or pair.mask)):
+        if other is not None and other.shape[:2] != image.shape:
+            raise InputError(
+                f"{path}: shape {other.shape[:2]} does not match its image {pair.image} "
+                f"of shape {image.shape}"
+            )
+    return CellArrays(image, raw_mask > 0, None if labels is None else labels.astype(np.int64))
+
+
+class CellDataset(Dataset):
+    """Cell image/mask pairs as tensors for training and validation.
+
+    Each item is a dict with ``image`` (float32 ``(1, S, S)``), ``mask`` (float32 ``(1, S, S)``,
+    0/1) and, when labels exist, ``labels`` (int64 ``(S, S)``). Decoded, resized arrays are cached
+    in memory so an epoch reads no file twice.
+
+    Args:
+        pairs: what to load.
+        size: side of the square the images are resized to (the paper: 256); ``None`` keeps the
+            native size.
+        augment: random flips and 90-degree rotations (rotations only for square outputs), drawn
+            from torch's global generator so a seeded run repeats.
+    """
+
+    def __init__(self, pairs: Sequence[CellPair], size: int | None = 256, augment: bool = False):
+        if not pairs:
+            raise InputError("no image/mask pairs to make a dataset from")
+        if size is not None and size < 1:
+            raise InputError(f"size must be positive, got {size}")
+        self.pairs = list(pairs)
+        self.size = size
+        self.augment = augment
+        self._cache: dict[int, dict[str, torch.Tensor]] = {}
+
+    def __len__(self) -> int:
+        return len(self.pairs)
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        if index not in self._cache:
+            self._cache[index] = _to_tensors(load_pair(self.pairs[index]), self.size)
+        item = self._cache[index]
+        return _augment(item) if self.augment else dict(item)
+
+
+def _to_tensors(arrays: CellArrays, size: int | None) -> dict[str, torch.Tensor]:
+    image = torch.from_numpy(arrays.image)[None, None]
+    mask = torch.from_numpy(arrays.mask.astype(np.float32))[None, None]
+    labels = None if arrays.labels is None else torch.from_numpy(arrays.labels)[None, None]
+    if size is not None and image.shape[-2:] != (size, size):
+        image = F.interpolate(
+            image, (size, size), mode="bilinear", antialias=True, align_corners=False
+        )
+        mask = (F.interpolate(mask, (size, size), mode="area") >= 0.5).float()
+        if labels is not None:
+            labels = F.interpolate(labels.float(), (size, size), mode="nearest-exact").long()
+    item = {"image": image[0].contiguous(), "mask": mask[0].contiguous()}
+    if labels is not None:
+        item["labels"] = labels[0, 0].contiguous()
+    return item
+
+
+def _augment(item: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    square = item["image"].shape[-1] == item["image"].shape[-2]
+    turns = int(torch.randint(0, 4, ()).item()) if square else 0
+    flip = bool(torch.randint(0, 2, ()).item())
+    out = {}
+    for key, tensor in item.items():
+        tensor = torch.rot90(tensor, turns, dims=(-2, -1)) if turns else tensor
+        out[key] = (torch.flip(tensor, dims=(-1,)) if flip else tensor).contiguous()
+    return out

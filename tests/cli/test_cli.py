@@ -1,0 +1,81 @@
+"""The command line, run as a user would: in a subprocess."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from bioscope.data.bbbc005 import index_bbbc005
+
+
+def bioscope(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bioscope.cli.main", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_simulate_writes_bbbc005_layout(tmp_path):
+    result = bioscope(
+        "cells",
+        "simulate",
+        "--out",
+        str(tmp_path),
+        "--counts",
+        "1,14",
+        "--blur",
+        "1,48",
+        "--sites",
+        "1",
+        "--seed",
+        "4",
+        "--workers",
+        "2",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "wrote 8 images" in result.stdout and "wrote 4 F1 ground-truth masks" in result.stdout
+    records = index_bbbc005(tmp_path)
+    assert len(records) == 8
+    assert {r.name.well for r in records} == {"A01", "A02", "B01", "B02"}
+
+
+def test_bad_argument_exits_nonzero_with_readable_message(tmp_path):
+    result = bioscope("cells", "simulate", "--out", str(tmp_path), "--counts", "1,many")
+    assert result.returncode == 2
+    assert "expected comma-separated integers" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_bad_value_exits_one_with_readable_message(tmp_path):
+    result = bioscope("cells", "simulate", "--out", str(tmp_path), "--blur", "0")
+    assert result.returncode == 1
+    assert result.stderr.strip() == "bioscope: error: blur levels F must be >= 1, got 0"
+
+
+def test_out_is_a_file(tmp_path):
+    (tmp_path / "file").write_text("x")
+    result = bioscope(
+        "cells",
+        "simulate",
+        "--out",
+        str(tmp_path / "file"),
+        "--counts",
+        "1",
+        "--blur",
+        "1",
+        "--sites",
+        "1",
+        "--workers",
+        "1",
+    )
+    assert result.returncode == 1 and result.stderr.startswith("bioscope: error:")
+    assert "Traceback" not in result.stderr
+
+
+def test_missing_command_and_version():
+    assert bioscope().returncode == 2
+    version = bioscope("--version")
+    assert version.returncode == 0 and version.stdout.startswith("bioscope ")

@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from bioscope.data.bbbc005 import index_bbbc005
+from bioscope.data.cells import (
+    CellDataset,
+    CellPair,
+    load_pair,
+    pairs_from_bbbc005,
+    pairs_from_folders,
+)
+from bioscope.data.intensity import normalize_percentile, to_grey
+from bioscope.errors import InputError
+from bioscope.io import write_image
+
+
+@pytest.fixture
+def pairs(sim_folder):
+    return pairs_from_bbbc005(index_bbbc005(sim_folder, stains=[2]))
+
+
+def test_only_masked_records_become_pairs(pairs):
+    assert pairs and all(p.mask is not None and "_F1_" in p.image.name for p in pairs)
+
+
+@pytest.mark.parametrize("size", [64, 33, None])
+def test_items_have_model_size(pairs, size):
+    item = CellDataset(pairs, size=size)[0]
+    expected = (size, size) if size else (96, 128)
+    assert item["image"].shape == (1, *expected) and item["image"].dtype == torch.float32
+    assert item["mask"].shape == (1, *expected)
+    assert set(item["mask"].unique().tolist()) <= {0.0, 1.0}
+    assert item["labels"].shape == expected and item["labels"].dtype == torch.int64
+
+
+def test_resized_mask_follows_the_labels(pairs):
+    item = CellDataset(pairs, size=64)[len(pairs) - 1]
+    overlap = ((item["labels"] > 0) == (item["mask"][0] > 0)).float().mean()
+    assert overlap > 0.97
+
+
+def test_augmentation_moves_image_mask_and_labels_together(pairs):
+    plain = CellDataset(pairs, size=64)[3]
+    torch.manual_seed(0)
+    augmented = CellDataset(pairs, size=64, augment=True)
+    seen = set()
+    for _ in range(12):
+        item = augmented[3]
+        # the same dihedral transform must map plain->augmented for all three tensors
+        hits = [
+            (k, f)
+            for k in range(4)
+            for f in (False, True)
+            if all(torch.equal(_dihedral(plain[key], k, f), item[key]) for key in plain)
+        ]
+        assert hits, "image, mask and labels were transformed differently"
+        seen.add(hits[0])
+    assert len(seen) > 2
+
+
+def _dihedral(t, k, flip):
+    t = torch.rot90(t, k, dims=(-2, -1))
+    return torch.flip(t, dims=(-1,)) if flip else t
+
+
+def test_folder_layout_with_masks_suffix(tmp_path):
+    rng = np.random.default_rng(0)
+    for i in range(3):
+        write_image(tmp_path / f"cell{i}.png", rng.integers(0, 255, (20, 24), dtype=np.uint8))
+        labels = np.zeros((20, 24), np.uint16)
+        labels[2:6, 2:6], labels[10:15, 10:18] = 1, 2
+        write_image(tmp_path / f"cell{i}_masks.tif", labels)
+    pairs = pairs_from_folders(tmp_path)
+    assert [p.image.name for p in pairs] == ["cell0.png", "cell1.png", "cell2.png"]
+    arrays = load_pair(pairs[0])
+    assert arrays.labels is not None and arrays.labels.max() == 2  # instance masks kept
+    assert arrays.mask.sum() == 16 + 40
+
+
+def test_folder_layout_separate_mask_folder(tmp_path):
+    (tmp_path / "img").mkdir()
+    (tmp_path / "gt").mkdir()
+    write_image(tmp_path / "img" / "a.tif", np.zeros((8, 8), np.uint8))
+    write_image(tmp_path / "gt" / "a.png", np.zeros((8, 8), np.uint8))
+    write_image(tmp_path / "img" / "b.tif", np.zeros((8, 8), np.uint8))
+    with pytest.raises(InputError, match=r"b\.tif: no mask"):
+        pairs_from_folders(tmp_path / "img", tmp_path / "gt")
+
+
+def test_mismatched_mask_is_refused(tmp_path):
+    write_image(tmp_path / "a.png", np.zeros((8, 8), np.uint8))
+    write_image(tmp_path / "a_masks.png", np.zeros((8, 9), np.uint8))
+    with pytest.raises(InputError, match=r"shape \(8, 9\) does not match its image"):
+        load_pair(CellPair(tmp_path / "a.png", tmp_path / "a_masks.png"))
+
+
+def test_normalisation():
+    out = normalize_percentile(np.array([[0, 10], [20, 255]], np.uint8), 0, 100)
+    np.testing.assert_allclose(out, [[0, 10 / 255], [20 / 255, 1]], rtol=1e-6)
+    flat = normalize_percentile(np.full((4, 4), 3, np.uint8) + np.eye(4, dtype=np.uint8))
+    assert flat.max() < 0.2  # an empty field is not stretched to [0, 1]
+    with pytest.raises(InputError, match="NaN"):
+        normalize_percentile(np.array([np.nan, 1.0]))
+    assert to_grey(np.dstack([np.full((2, 2), v, np.uint8) for v in (10, 20, 30)]))[
+        0, 0
+    ] == pytest.approx(0.299 * 10 + 0.587 * 20 + 0.114 * 30, rel=1e-6)

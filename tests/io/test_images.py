@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import tifffile
+
+from bioscope.errors import InputError
+from bioscope.io import read_image, write_image
+
+
+@pytest.mark.parametrize("suffix", [".tif", ".png", ".TIF"])
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+@pytest.mark.parametrize("shape", [(7, 5), (7, 5, 3)])
+def test_round_trip(tmp_path, suffix, dtype, shape):
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, np.iinfo(dtype).max, shape, endpoint=True).astype(dtype)
+    path = write_image(tmp_path / f"x{suffix}", image)
+    back = read_image(path)
+    assert back.dtype == dtype and back.shape == shape
+    np.testing.assert_array_equal(back, image)
+
+
+def test_compressed_tiff_and_float_tiff_round_trip(tmp_path):
+    labels = np.zeros((33, 34), np.uint16)
+    labels[3:9, 4:20] = 7
+    np.testing.assert_array_equal(
+        read_image(write_image(tmp_path / "l.tif", labels, compress=True)), labels
+    )
+    prob = np.linspace(0, 1, 33 * 34, dtype=np.float32).reshape(33, 34)
+    np.testing.assert_array_equal(read_image(write_image(tmp_path / "p.tif", prob)), prob)
+
+
+def test_alpha_is_dropped(tmp_path):
+    rgba = np.zeros((4, 6, 4), np.uint8)
+    rgba[..., 0] = 9
+    back = read_image(write_image(tmp_path / "a.png", rgba))
+    assert back.shape == (4, 6, 3) and back[0, 0, 0] == 9
+
+
+def test_missing_file_names_the_file(tmp_path):
+    with pytest.raises(InputError, match=r"nope\.tif: no such file"):
+        read_image(tmp_path / "nope.tif")
+
+
+@pytest.mark.parametrize("name", ["junk.tif", "junk.png"])
+def test_unreadable_file(tmp_path, name):
+    (tmp_path / name).write_bytes(b"this is not an image")
+    with pytest.raises(InputError, match=name):
+        read_image(tmp_path / name)
+
+
+def test_unsupported_suffix(tmp_path):
+    (tmp_path / "x.jpg").write_bytes(b"\xff\xd8")
+    with pytest.raises(InputError, match=r"unsupported image format '\.jpg'"):
+        read_image(tmp_path / "x.jpg")
+
+
+def test_stack_refused_unless_allowed(tmp_path):
+    tifffile.imwrite(tmp_path / "s.tif", np.zeros((4, 5, 6), np.uint8), photometric="minisblack")
+    with pytest.raises(InputError, match=r"stack of planes of shape \(4, 5, 6\)"):
+        read_image(tmp_path / "s.tif")
+    assert read_image(tmp_path / "s.tif", allow_stack=True).shape == (4, 5, 6)
+
+
+def test_singleton_page_is_squeezed(tmp_path):
+    tifffile.imwrite(tmp_path / "s.tif", np.ones((1, 5, 6), np.uint16))
+    assert read_image(tmp_path / "s.tif").shape == (5, 6)
+
+
+def test_nan_and_empty_refused(tmp_path):
+    tifffile.imwrite(tmp_path / "nan.tif", np.full((3, 4), np.nan, np.float32))
+    with pytest.raises(InputError, match="NaN"):
+        read_image(tmp_path / "nan.tif")
+    tifffile.imwrite(tmp_path / "empty.tif", np.zeros((0, 4), np.uint8))
+    with pytest.raises(InputError, match="empty"):
+        read_image(tmp_path / "empty.tif")
+
+
+def test_write_refuses_bad_input_and_keeps_old_file(tmp_path):
+    path = write_image(tmp_path / "keep.png", np.full((3, 3), 5, np.uint8))
+    with pytest.raises(InputError, match="dtype float32"):
+        write_image(path, np.zeros((3, 3), np.float32))
+    with pytest.raises(InputError, match=r"shape \(3, 3, 3, 3\)"):
+        write_image(path, np.zeros((3, 3, 3, 3), np.uint8))
+    assert read_image(path)[0, 0] == 5
+    assert [p.name for p in tmp_path.iterdir()] == ["keep.png"]  # no temporary left behind
