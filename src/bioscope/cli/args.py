@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import argparse
 import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bioscope.errors import InputError
 
 
 def int_list(text: str) -> tuple[int, ...]:
@@ -36,3 +42,16 @@ def default_workers() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not on Linux
         return max(1, os.cpu_count() or 1)
+
+
+def load_yaml(path: Path) -> dict[str, Any]:
+    """Read a YAML mapping; a missing or malformed file is an :class:`InputError`."""
+    if not path.is_file():
+        raise InputError(f"{path}: no such configuration file")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise InputError(f"{path}: not valid YAML ({exc})") from exc
+    if not isinstance(data, dict):
+        raise InputError(f"{path}: expected a YAML mapping at the top level")
+    return data

@@ -41,9 +41,22 @@ class CellPair:
     labels: Path | None = None
 
 
-def pairs_from_bbbc005(records: Sequence[Bbbc005Record]) -> list[CellPair]:
-    """The records that have a ground-truth mask, as pairs (BBBC005: F1 only)."""
-    return [CellPair(r.image, r.mask, r.labels) for r in records if r.mask is not None]
+def pairs_from_bbbc005(
+    records: Sequence[Bbbc005Record], blurs: Sequence[int] = (1,)
+) -> list[CellPair]:
+    """Pair the images at blur levels ``blurs`` with their field's ground-truth mask.
+
+    BBBC005 has masks for F1 only, but every blur level of a field shows the same cells, so a
+    blurred image is paired with the F1 mask of its field and stain: the in-focus truth. Images
+    whose field has no mask among ``records`` are left out.
+    """
+    masks = {(r.name.field, r.name.stain): r.mask for r in records if r.mask is not None}
+    wanted = set(blurs)
+    return [
+        CellPair(r.image, masks[(r.name.field, r.name.stain)], r.labels)
+        for r in records
+        if r.name.blur in wanted and (r.name.field, r.name.stain) in masks
+    ]
 
 
 def pairs_from_folders(

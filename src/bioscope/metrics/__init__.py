@@ -1,0 +1,1 @@
+"""Metrics: segmentation overlap (and, later, super-resolution quality)."""

@@ -1,0 +1,1 @@
+"""Layers: Fourier-domain blocks and shared building blocks."""
