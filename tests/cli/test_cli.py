@@ -79,3 +79,39 @@ def test_missing_command_and_version():
     assert bioscope().returncode == 2
     version = bioscope("--version")
     assert version.returncode == 0 and version.stdout.startswith("bioscope ")
+
+
+def test_train_resume_and_bad_config(sim_folder, tmp_path):
+    run = tmp_path / "run"
+    common = [
+        "cells",
+        "train",
+        "--data",
+        str(sim_folder),
+        "--model",
+        "unet-tiny",
+        "--size",
+        "32",
+        "--batch-size",
+        "4",
+        "--out",
+        str(run),
+    ]
+    first = bioscope(*common, "--epochs", "1")
+    assert first.returncode == 0, first.stderr
+    assert "held-out test fields: test_loss" in first.stdout
+    resumed = bioscope(*common, "--epochs", "2", "--resume")
+    assert resumed.returncode == 0, resumed.stderr
+    assert (run / "metrics.csv").read_text().count("\n") == 3  # header + 2 epochs
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("train:\n  epochs: 2\n  learning_rate: 0.1\n")
+    result = bioscope(*common, "--config", str(bad))
+    assert result.returncode == 1
+    assert "unknown key(s) learning_rate" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_train_on_a_folder_without_images(tmp_path):
+    result = bioscope("cells", "train", "--data", str(tmp_path), "--out", str(tmp_path / "run"))
+    assert result.returncode == 1
+    assert "no BBBC005 images found" in result.stderr

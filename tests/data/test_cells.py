@@ -26,10 +26,13 @@ def test_only_masked_records_become_pairs(pairs):
     assert pairs and all(p.mask is not None and "_F1_" in p.image.name for p in pairs)
 
 
-@pytest.mark.parametrize("size", [64, 33, None])
-def test_items_have_model_size(pairs, size):
+@pytest.mark.parametrize(
+    ("size", "expected", "valid"), [(64, 64, 64), (33, 48, 33), (None, None, None)]
+)
+def test_items_have_model_size(pairs, size, expected, valid):
     item = CellDataset(pairs, size=size)[0]
-    expected = (size, size) if size else (96, 128)
+    expected = (expected, expected) if size else (96, 128)  # padded to a multiple of 16
+    assert item["valid"].tolist() == ([valid, valid] if size else [96, 128])
     assert item["image"].shape == (1, *expected) and item["image"].dtype == torch.float32
     assert item["mask"].shape == (1, *expected)
     assert set(item["mask"].unique().tolist()) <= {0.0, 1.0}
@@ -54,7 +57,11 @@ def test_augmentation_moves_image_mask_and_labels_together(pairs):
             (k, f)
             for k in range(4)
             for f in (False, True)
-            if all(torch.equal(_dihedral(plain[key], k, f), item[key]) for key in plain)
+            if all(
+                torch.equal(_dihedral(plain[key], k, f), item[key])
+                for key in plain
+                if key != "valid"
+            )
         ]
         assert hits, "image, mask and labels were transformed differently"
         seen.add(hits[0])
@@ -107,3 +114,26 @@ def test_normalisation():
     assert to_grey(np.dstack([np.full((2, 2), v, np.uint8) for v in (10, 20, 30)]))[
         0, 0
     ] == pytest.approx(0.299 * 10 + 0.587 * 20 + 0.114 * 30, rel=1e-6)
+
+
+def test_native_crops_and_padding(sim_folder):
+    pairs = pairs_from_bbbc005(index_bbbc005(sim_folder, stains=[2]), blurs=(1, 23))
+    assert any("_F23_" in p.image.name for p in pairs)  # blurred images borrow the F1 mask
+    torch.manual_seed(0)
+    crops = CellDataset(pairs, size=None, crop=32, distance=True, augment=True)
+    item = crops[0]
+    assert item["image"].shape == item["mask"].shape == item["distance"].shape == (1, 32, 32)
+    assert item["valid"].tolist() == [32, 32]
+    whole = CellDataset(pairs, size=None, multiple=16)[1]
+    assert whole["image"].shape == (1, 96, 128)
+    odd = CellDataset(pairs, size=None, multiple=40)[1]  # 96 x 128 -> 120 x 160
+    assert odd["image"].shape == (1, 120, 160) and odd["valid"].tolist() == [96, 128]
+    assert odd["mask"][0, 96:].sum() == 0 and odd["labels"][96:].sum() == 0
+
+
+def test_distance_target_peaks_once_per_cell(pairs):
+    item = CellDataset(pairs, size=None, distance=True)[len(pairs) - 1]
+    labels, distance = item["labels"], item["distance"][0]
+    assert float(distance.max()) == 1.0 and float(distance[labels == 0].max()) == 0.0
+    for index in labels.unique()[1:]:
+        assert float(distance[labels == index].max()) == pytest.approx(1.0)

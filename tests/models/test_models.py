@@ -41,7 +41,7 @@ def test_size_not_divisible_is_explained():
 
 
 def test_unknown_name_lists_known_models():
-    with pytest.raises(InputError, match="unknown model 'vnet'; known models: .*fft-unet"):
+    with pytest.raises(InputError, match=r"unknown model 'vnet'; known models: .*fft-unet"):
         create_model("vnet")
 
 

@@ -13,7 +13,7 @@ import yaml
 from bioscope.errors import InputError
 from bioscope.io import load_checkpoint, save_checkpoint
 from bioscope.models import create_model
-from bioscope.train.loop import Trainer, TrainConfig
+from bioscope.train.loop import TrainConfig, Trainer
 from bioscope.train.segmentation import CellDataConfig, OptimConfig, SegmentationTask, cell_datasets
 
 DATA = CellDataConfig(size=32, blurs=(1, 7))
@@ -98,7 +98,7 @@ def test_early_stopping(sim_folder, tmp_path):
 
 
 def test_resume_refuses_other_checkpoints(sim_folder, tmp_path):
-    with pytest.raises(InputError, match="cannot resume: no last.safetensors"):
+    with pytest.raises(InputError, match=r"cannot resume: no last\.safetensors"):
         make_trainer(sim_folder, tmp_path).fit(resume=True)
     save_checkpoint(
         tmp_path / "last.safetensors", {"w": torch.ones(1)}, {"task": "superres", "nets": {}}

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from bioscope.cli import cells_predict
 from bioscope.cli.args import default_workers, int_list, load_yaml, positive_int
 from bioscope.data.bbbc005 import (
     BBBC005_BLURS,
@@ -86,6 +87,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "is the default configuration)",
     )
     train.set_defaults(handler=run_train)
+    cells_predict.add_parsers(sub)
 
 
 def run_simulate(args: argparse.Namespace) -> int:

@@ -26,6 +26,7 @@ from torch.utils.data import Dataset
 
 from bioscope.data.bbbc005 import Bbbc005Record
 from bioscope.data.intensity import default_min_range, normalize_percentile, to_grey
+from bioscope.data.targets import labels_from_mask, normalized_distance
 from bioscope.errors import InputError
 from bioscope.io import IMAGE_SUFFIXES, read_image
 
@@ -102,6 +103,11 @@ def _find_mask(image: Path, masks: dict[str, Path], *, same_folder: bool) -> Pat
     return None
 
 
+def prepare_image(raw: np.ndarray) -> np.ndarray:
+    """What every cell model sees: grey, percentile-normalised float32 (training and inference)."""
+    return normalize_percentile(to_grey(raw), min_range=default_min_range(raw.dtype))
+
+
 @dataclass(frozen=True)
 class CellArrays:
     """A loaded pair: normalised grey image, binary mask, optional instance labels."""
@@ -117,8 +123,7 @@ def load_pair(pair: CellPair) -> CellArrays:
     Raises:
         InputError: a file is unreadable, or the shapes differ (the message names both files).
     """
-    raw = read_image(pair.image)
-    image = normalize_percentile(to_grey(raw), min_range=default_min_range(raw.dtype))
+    image = prepare_image(read_image(pair.image))
     raw_mask = read_image(pair.mask)
     raw_mask = raw_mask[..., 0] if raw_mask.ndim == 3 else raw_mask
     labels = read_image(pair.labels) if pair.labels is not None else None
@@ -136,26 +141,47 @@ def load_pair(pair: CellPair) -> CellArrays:
 class CellDataset(Dataset):
     """Cell image/mask pairs as tensors for training and validation.
 
-    Each item is a dict with ``image`` (float32 ``(1, S, S)``), ``mask`` (float32 ``(1, S, S)``,
-    0/1) and, when labels exist, ``labels`` (int64 ``(S, S)``). Decoded, resized arrays are cached
+    Each item is a dict with ``image`` (float32 ``(1, H, W)``), ``mask`` (float32 ``(1, H, W)``,
+    0/1), ``labels`` (int64 ``(H, W)``, when labels exist), ``distance`` (float32 ``(1, H, W)``,
+    :func:`~bioscope.data.targets.normalized_distance`, when asked for) and ``valid`` (int64
+    ``(2,)``: the height and width of the real image inside any padding). Decoded arrays are cached
     in memory so an epoch reads no file twice.
 
     Args:
         pairs: what to load.
         size: side of the square the images are resized to (the paper: 256); ``None`` keeps the
-            native size.
-        augment: random flips and 90-degree rotations (rotations only for square outputs), drawn
-            from torch's global generator so a seeded run repeats.
+            native resolution.
+        augment: random flips and 90-degree rotations (rotations only for square outputs).
+        crop: random ``crop x crop`` windows (training at native resolution); without it, native
+            images are padded (reflecting the image, zeros in the targets) to a multiple of
+            ``multiple`` so a U-Net takes them whole.
+        distance: add the per-cell distance target (from the labels, or from connected
+            components of the mask where there are none).
+        multiple: the padding multiple (16 for the paper's U-Net).
+
+    Randomness comes from torch's global generator, so a seeded run repeats.
     """
 
-    def __init__(self, pairs: Sequence[CellPair], size: int | None = 256, augment: bool = False):
+    def __init__(
+        self,
+        pairs: Sequence[CellPair],
+        size: int | None = 256,
+        augment: bool = False,
+        crop: int | None = None,
+        distance: bool = False,
+        multiple: int = 16,
+    ):
         if not pairs:
             raise InputError("no image/mask pairs to make a dataset from")
-        if size is not None and size < 1:
-            raise InputError(f"size must be positive, got {size}")
+        for name, value in (("size", size), ("crop", crop)):
+            if value is not None and value < 1:
+                raise InputError(f"{name} must be positive, got {value}")
         self.pairs = list(pairs)
         self.size = size
         self.augment = augment
+        self.crop = crop
+        self.distance = distance
+        self.multiple = multiple
         self._cache: dict[int, dict[str, torch.Tensor]] = {}
 
     def __len__(self) -> int:
@@ -163,34 +189,80 @@ class CellDataset(Dataset):
 
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
         if index not in self._cache:
-            self._cache[index] = _to_tensors(load_pair(self.pairs[index]), self.size)
-        item = self._cache[index]
-        return _augment(item) if self.augment else dict(item)
+            arrays = load_pair(self.pairs[index])
+            self._cache[index] = _to_tensors(arrays, self.size, self.distance)
+        item = dict(self._cache[index])
+        if self.crop is not None:
+            item = _random_crop(item, self.crop, self.pairs[index])
+        else:
+            item = _pad(item, self.multiple)
+        return _augment(item) if self.augment else item
 
 
-def _to_tensors(arrays: CellArrays, size: int | None) -> dict[str, torch.Tensor]:
+def _to_tensors(arrays: CellArrays, size: int | None, distance: bool) -> dict[str, torch.Tensor]:
     image = torch.from_numpy(arrays.image)[None, None]
     mask = torch.from_numpy(arrays.mask.astype(np.float32))[None, None]
-    labels = None if arrays.labels is None else torch.from_numpy(arrays.labels)[None, None]
+    labels = arrays.labels
+    if labels is None and distance:
+        labels = labels_from_mask(arrays.mask)
+    label_t = None if labels is None else torch.from_numpy(labels)[None, None]
     if size is not None and image.shape[-2:] != (size, size):
         image = F.interpolate(
             image, (size, size), mode="bilinear", antialias=True, align_corners=False
         )
         mask = (F.interpolate(mask, (size, size), mode="area") >= 0.5).float()
-        if labels is not None:
-            labels = F.interpolate(labels.float(), (size, size), mode="nearest-exact").long()
+        if label_t is not None:
+            label_t = F.interpolate(label_t.float(), (size, size), mode="nearest-exact").long()
     item = {"image": image[0].contiguous(), "mask": mask[0].contiguous()}
-    if labels is not None:
-        item["labels"] = labels[0, 0].contiguous()
+    if label_t is not None:
+        item["labels"] = label_t[0, 0].contiguous()
+    if distance:
+        target = normalized_distance(item["labels"].numpy())
+        item["distance"] = torch.from_numpy(target)[None]
     return item
+
+
+def _random_crop(
+    item: dict[str, torch.Tensor], crop: int, pair: CellPair
+) -> dict[str, torch.Tensor]:
+    height, width = item["image"].shape[-2:]
+    if height < crop or width < crop:
+        raise InputError(f"{pair.image}: image of {height} x {width} is smaller than crop {crop}")
+    top = int(torch.randint(0, height - crop + 1, ()).item())
+    left = int(torch.randint(0, width - crop + 1, ()).item())
+    out = {k: v[..., top : top + crop, left : left + crop].contiguous() for k, v in item.items()}
+    out["valid"] = torch.tensor([crop, crop])
+    return out
+
+
+def _pad(item: dict[str, torch.Tensor], multiple: int) -> dict[str, torch.Tensor]:
+    height, width = item["image"].shape[-2:]
+    extra_h, extra_w = -height % multiple, -width % multiple
+    out = dict(item)
+    out["valid"] = torch.tensor([height, width])
+    if extra_h or extra_w:
+        for key, tensor in item.items():
+            mode = (
+                "reflect"
+                if key == "image" and min(height, width) > max(extra_h, extra_w)
+                else "constant"
+            )
+            batched = (
+                tensor.reshape(1, -1, height, width).float() if key == "labels" else tensor[None]
+            )
+            padded = F.pad(batched, (0, extra_w, 0, extra_h), mode=mode)[0]
+            out[key] = padded[0].long() if key == "labels" else padded
+    return out
 
 
 def _augment(item: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     square = item["image"].shape[-1] == item["image"].shape[-2]
     turns = int(torch.randint(0, 4, ()).item()) if square else 0
     flip = bool(torch.randint(0, 2, ()).item())
-    out = {}
+    out = {"valid": item["valid"]}
     for key, tensor in item.items():
+        if key == "valid":
+            continue
         tensor = torch.rot90(tensor, turns, dims=(-2, -1)) if turns else tensor
         out[key] = (torch.flip(tensor, dims=(-1,)) if flip else tensor).contiguous()
     return out

@@ -18,10 +18,8 @@ the order of work.
 
 from __future__ import annotations
 
-import csv
-import io
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,8 +40,7 @@ from bioscope.data.bbbc005 import (
 from bioscope.data.simcep import SimcepParams, render_image, simulate_field
 from bioscope.errors import InputError
 from bioscope.io import atomic_write_text, write_image
-
-CSV_COLUMNS = ("file", "field", "well", "site", "requested_count", "placed_count", "blur", "stain")
+from bioscope.io.tables import csv_text
 
 
 @dataclass(frozen=True)
@@ -129,7 +126,7 @@ def simulate_bbbc005(
     else:
         with ProcessPoolExecutor(max_workers=workers) as pool:
             rows = _collect(pool.map(_write_field, jobs, chunksize=1), progress)
-    atomic_write_text(root / TRUTH_DIR / CELLS_CSV, _csv_text(rows))
+    atomic_write_text(root / TRUTH_DIR / CELLS_CSV, csv_text(rows))
     per_field = {(r["field"]): (r["requested_count"], r["placed_count"]) for r in rows}
     return SimulationSummary(
         root=root,
@@ -187,11 +184,3 @@ def _write_field(job: tuple[Path, SimulationPlan, int, int]) -> list[dict[str, o
                 }
             )
     return rows
-
-
-def _csv_text(rows: Sequence[dict[str, object]]) -> str:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return buffer.getvalue()

@@ -96,7 +96,7 @@ class UNet(nn.Module):
 
 
 def check_unet_input(x: torch.Tensor, multiple: int) -> None:
-    """Raise :class:`InputError` unless ``x`` is ``(B, C, H, W)`` with H, W multiples of ``multiple``."""
+    """Raise :class:`InputError` unless ``x`` is ``(B, C, H, W)``, H and W divisible."""
     if x.ndim != 4:
         raise InputError(f"expected a (B, C, H, W) tensor, got shape {tuple(x.shape)}")
     height, width = x.shape[-2:]

@@ -10,7 +10,6 @@ monitored metric). Only rank 0 writes; every write is atomic.
 from __future__ import annotations
 
 import csv
-import io
 import json
 import math
 import statistics
@@ -28,6 +27,8 @@ from tqdm import tqdm
 from bioscope.errors import BioscopeError, InputError
 from bioscope.io import atomic_write_text, load_checkpoint, save_checkpoint
 from bioscope.io.checkpoint import tensor_digest
+from bioscope.io.tables import csv_text
+from bioscope.models.checkpoint import load_nets, net_specs, net_tensors
 from bioscope.train.distributed import (
     DistContext,
     close_distributed,
@@ -35,11 +36,8 @@ from bioscope.train.distributed import (
     init_distributed,
 )
 from bioscope.train.state import (
-    load_nets,
     load_optimizers,
     load_rng,
-    net_specs,
-    net_tensors,
     optimizer_state,
     rng_state,
     seed_everything,
@@ -255,7 +253,7 @@ class Trainer:
 
     def _write(self, progress: _Progress, row: dict[str, Any]) -> None:
         assert self.out is not None
-        atomic_write_text(self.out / METRICS, _csv_text(self.rows))
+        atomic_write_text(self.out / METRICS, csv_text(self.rows))
         self._save(self.out / LAST, progress)
         if progress.best_epoch == row["epoch"]:
             self._save(self.out / BEST, progress)
@@ -313,17 +311,6 @@ class Trainer:
             atomic_write_text(self.out / REPLICAS, text)
         if len(set(digests)) != 1:
             raise BioscopeError(f"ranks ended with different weights: {digests}")
-
-
-def _csv_text(rows: list[dict[str, Any]]) -> str:
-    columns: list[str] = []
-    for row in rows:
-        columns += [k for k in row if k not in columns]
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return buffer.getvalue()
 
 
 def _read_rows(path: Path) -> list[dict[str, Any]]:

@@ -8,10 +8,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader
 
+from bioscope.counting import count_distance
 from bioscope.data.bbbc005 import index_bbbc005, split_by_field
 from bioscope.data.cells import CellDataset, pairs_from_bbbc005
 from bioscope.errors import InputError
@@ -19,9 +22,10 @@ from bioscope.io import atomic_write_text, load_checkpoint
 from bioscope.losses import SEGMENTATION_LOSSES
 from bioscope.metrics.segmentation import dice, foreground_iou, paper_mean_iou
 from bioscope.models import create_model
+from bioscope.models.checkpoint import load_nets
 from bioscope.train.config import to_dict
 from bioscope.train.loop import BEST, FitResult, TrainConfig, Trainer
-from bioscope.train.state import load_nets, seed_everything
+from bioscope.train.state import seed_everything
 from bioscope.train.task import Task
 
 TEST_METRICS = "test_metrics.json"
@@ -42,7 +46,12 @@ class CellDataConfig:
     Attributes:
         stain: 1 (cell body) or 2 (nuclei).
         blurs: blur levels to train on; each image is paired with its field's F1 mask.
-        size: side of the square the images are resized to (the paper: 256).
+        val_blurs: blur levels of the validation and test images (default: ``blurs``).
+        size: side of the square the images are resized to (the paper: 256); ``None`` keeps the
+            native resolution.
+        crop: random training crops of this side (native-resolution training); validation and
+            test use whole images.
+        distance: add the per-cell distance target for a model with a second output.
         split: train/val/test fractions of the fields.
         split_seed: seed of the field split.
         augment: random flips and 90-degree rotations.
@@ -50,7 +59,10 @@ class CellDataConfig:
 
     stain: int = 2
     blurs: tuple[int, ...] = (1,)
-    size: int = 256
+    val_blurs: tuple[int, ...] | None = None
+    size: int | None = 256
+    crop: int | None = None
+    distance: bool = False
     split: tuple[float, float, float] = (0.7, 0.15, 0.15)
     split_seed: int = 0
     augment: bool = True
@@ -67,6 +79,7 @@ class OptimConfig:
     step_size: int = 30
     gamma: float = 0.5
     threshold: float = 0.5
+    distance_weight: float = 1.0
 
 
 @dataclass
@@ -80,7 +93,12 @@ class CellTrainConfig:
 
 
 class SegmentationTask(Task):
-    """Binary segmentation: logits out, a loss from :data:`SEGMENTATION_LOSSES`, Adam."""
+    """Binary segmentation, optionally with a per-cell distance head (output channel 1).
+
+    The loss is one of :data:`SEGMENTATION_LOSSES` on channel 0, plus ``distance_weight`` x BCE of
+    channel 1 against the distance target when the batch has one. Adam, with an optional step or
+    cosine schedule.
+    """
 
     name = "segmentation"
 
@@ -91,7 +109,7 @@ class SegmentationTask(Task):
                 f"unknown loss {optim.loss!r}; known: {', '.join(SEGMENTATION_LOSSES)}"
             )
         self.loss = SEGMENTATION_LOSSES[optim.loss]
-        self.threshold = optim.threshold
+        self.optim = optim
         self.nets = {"model": model}
         optimizer = torch.optim.Adam(
             model.parameters(), lr=optim.lr, weight_decay=optim.weight_decay
@@ -108,10 +126,23 @@ class SegmentationTask(Task):
         elif optim.scheduler != "none":
             raise InputError(f"unknown scheduler {optim.scheduler!r}; use none, step or cosine")
 
+    def objective(self, logits: torch.Tensor, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """The training loss of ``logits`` against the batch's targets."""
+        loss = self.loss(logits[:, :1], batch["mask"])
+        if "distance" in batch:
+            if logits.shape[1] < 2:
+                raise InputError(
+                    "the data has a distance target but the model has one output; "
+                    "build it with out_channels: 2"
+                )
+            bce = F.binary_cross_entropy_with_logits(logits[:, 1:2], batch["distance"])
+            loss = loss + self.optim.distance_weight * bce
+        return loss
+
     def train_step(self, batch: dict[str, torch.Tensor]) -> dict[str, float]:
         model = self.trained["model"]
         model.train()
-        loss = self.loss(model(batch["image"]), batch["mask"])
+        loss = self.objective(model(batch["image"]), batch)
         optimizer = self.optimizers["model"]
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -122,23 +153,45 @@ class SegmentationTask(Task):
     def validate(self, batches: Iterable[dict[str, torch.Tensor]]) -> dict[str, float]:
         model = self.nets["model"]
         model.eval()
-        losses, ious, dices, probs, masks = [], [], [], [], []
+        losses, ious, dices, probs, masks, count_errors = [], [], [], [], [], []
         for batch in batches:
-            logits = model(batch["image"])
-            losses.append(float(self.loss(logits, batch["mask"])) * len(logits))
+            batch = _crop_valid(batch)
+            logits = _crop_valid({"x": model(batch["image"]), "valid": batch["valid"]})["x"]
+            losses.append(float(self.objective(logits, batch)) * len(logits))
             prob = torch.sigmoid(logits)
-            pred, truth = prob > self.threshold, batch["mask"] > 0.5
+            pred, truth = prob[:, :1] > self.optim.threshold, batch["mask"] > 0.5
             ious.append(foreground_iou(pred, truth))
             dices.append(dice(pred, truth))
-            probs.append(prob.cpu())
+            probs.append(prob[:, :1].cpu())
             masks.append(truth.cpu())
+            if "distance" in batch and "labels" in batch:
+                count_errors += _count_errors(prob.cpu().numpy(), batch["labels"].cpu().numpy())
         count = sum(len(i) for i in ious)
-        return {
+        scores = {
             "val_loss": sum(losses) / count,
             "val_iou": float(torch.cat(ious).mean()),
             "val_dice": float(torch.cat(dices).mean()),
             "val_paper_mean_iou": paper_mean_iou(torch.cat(probs), torch.cat(masks)),
         }
+        if count_errors:
+            scores["val_count_mae"] = float(np.mean(count_errors))
+        return scores
+
+
+def _crop_valid(batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Cut padding off: every tensor to the batch's valid height and width."""
+    if "valid" not in batch:
+        return batch
+    height, width = (int(v) for v in batch["valid"][0])
+    return {k: v if k == "valid" else v[..., :height, :width] for k, v in batch.items()}
+
+
+def _count_errors(prob: np.ndarray, labels: np.ndarray) -> list[float]:
+    errors = []
+    for maps, truth in zip(prob, labels, strict=True):
+        found = count_distance(maps[0], maps[1]).count
+        errors.append(abs(found - (len(np.unique(truth)) - 1)))
+    return errors
 
 
 def cell_datasets(root: str | Path, config: CellDataConfig) -> dict[str, CellDataset]:
@@ -147,15 +200,21 @@ def cell_datasets(root: str | Path, config: CellDataConfig) -> dict[str, CellDat
     split = split_by_field(records, tuple(config.split), seed=config.split_seed)
     datasets = {}
     for side, side_records in split.items():
-        pairs = pairs_from_bbbc005(side_records, config.blurs)
+        blurs = config.blurs if side == "train" or config.val_blurs is None else config.val_blurs
+        pairs = pairs_from_bbbc005(side_records, blurs)
         if not pairs and side != "test":
             raise InputError(
                 f"{root}: no {side} images with masks for stain {config.stain} at blur levels "
                 f"{list(config.blurs)} (masks exist for F1 only; does the folder hold F1 images?)"
             )
         if pairs:
+            train = side == "train"
             datasets[side] = CellDataset(
-                pairs, config.size, augment=config.augment and side == "train"
+                pairs,
+                config.size,
+                augment=config.augment and train,
+                crop=config.crop if train else None,
+                distance=config.distance,
             )
     return datasets
 

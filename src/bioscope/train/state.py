@@ -11,37 +11,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch import nn
-
-from bioscope.errors import InputError
-
-
-def net_tensors(nets: dict[str, nn.Module]) -> dict[str, torch.Tensor]:
-    """State dicts of ``nets`` under ``nets.<key>.<parameter>``."""
-    return {f"nets.{key}.{k}": v for key, net in nets.items() for k, v in net.state_dict().items()}
-
-
-def net_specs(nets: dict[str, nn.Module]) -> dict[str, dict[str, Any]]:
-    """Registry name and arguments of each network, so a checkpoint can rebuild it."""
-    return {
-        key: {
-            "name": getattr(net, "bioscope_name", None),
-            "args": getattr(net, "bioscope_args", {}),
-        }
-        for key, net in nets.items()
-    }
-
-
-def load_nets(nets: dict[str, nn.Module], tensors: dict[str, torch.Tensor], source: str) -> None:
-    """Load ``nets.<key>.*`` tensors into ``nets``; a missing or extra weight is an error."""
-    for key, net in nets.items():
-        prefix = f"nets.{key}."
-        state = {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
-        try:
-            net.load_state_dict(state, strict=True)
-        except RuntimeError as exc:
-            first = str(exc).strip().splitlines()[0]
-            raise InputError(f"{source}: weights do not fit network {key!r} ({first})") from exc
 
 
 def optimizer_state(

@@ -1,0 +1,1 @@
+"""Evaluation runs: a model over a data set, scored."""

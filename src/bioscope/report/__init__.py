@@ -1,0 +1,1 @@
+"""Figures (matplotlib, written as PNG) and tables (CSV, Markdown)."""

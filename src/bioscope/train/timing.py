@@ -1,0 +1,57 @@
+"""Train-step timing of several models, A/B interleaved so drift and load hit all alike."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+
+import torch
+from torch import nn
+
+from bioscope.losses import bce_dice_loss
+
+
+def interleaved_step_times(
+    models: dict[str, nn.Module],
+    size: int,
+    batch: int,
+    repeats: int = 7,
+    loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] = bce_dice_loss,
+) -> dict[str, list[float]]:
+    """Milliseconds of one Adam training step of each model, taken in turns.
+
+    Each model gets one warm-up step, then ``repeats`` rounds in which every model takes one step
+    on the same random batch of ``batch`` images of ``size`` x ``size``.
+    """
+    generator = torch.Generator().manual_seed(0)
+    x = torch.randn(batch, 1, size, size, generator=generator)
+    y = (torch.rand(batch, 1, size, size, generator=generator) > 0.7).float()
+    steps = {name: _stepper(model, x, y, loss) for name, model in models.items()}
+    for step in steps.values():
+        step()
+    times: dict[str, list[float]] = {name: [] for name in steps}
+    for _ in range(repeats):
+        for name, step in steps.items():
+            times[name].append(step())
+    return times
+
+
+def median_ratio(times: dict[str, list[float]], numerator: str, denominator: str) -> float:
+    """Median time of ``numerator`` over median time of ``denominator``."""
+    return statistics.median(times[numerator]) / statistics.median(times[denominator])
+
+
+def _stepper(model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss) -> Callable[[], float]:
+    optimizer = torch.optim.Adam(model.parameters(), 1e-3)
+    model.train()
+
+    def step() -> float:
+        start = time.perf_counter()
+        value = loss(model(x)[:, :1], y)
+        optimizer.zero_grad(set_to_none=True)
+        value.backward()
+        optimizer.step()
+        return 1000 * (time.perf_counter() - start)
+
+    return step
