@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 from bioscope.data.simcep import SimcepParams
 from bioscope.data.synthetic import SimulationPlan, simulate_bbbc005
+
+torch.set_num_threads(1)  # 2-core CI: keep one core free for subprocess tests
 
 #: A field of 96 x 128 pixels with proportionally smaller cells: fast, same code paths.
 SMALL = SimcepParams(height=96, width=128, nucleus_radius=5.0)
@@ -23,3 +28,40 @@ def sim_folder(tmp_path_factory: pytest.TempPathFactory, small_plan: SimulationP
     root = tmp_path_factory.mktemp("sim")
     simulate_bbbc005(root, small_plan, workers=1)
     return root
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint(tmp_path_factory: pytest.TempPathFactory, sim_folder: Path) -> Path:
+    """A 2-output unet-tiny trained for one epoch at native resolution (a real checkpoint)."""
+    from bioscope.train.loop import TrainConfig
+    from bioscope.train.segmentation import (
+        CellDataConfig,
+        CellTrainConfig,
+        ModelSpec,
+        train_cells,
+    )
+
+    out = tmp_path_factory.mktemp("tiny-run")
+    config = CellTrainConfig(
+        model=ModelSpec("unet-tiny", {"out_channels": 2}),
+        data=CellDataConfig(size=None, crop=32, distance=True, blurs=(1, 23)),
+        train=TrainConfig(epochs=1, batch_size=4, monitor="val_loss", progress=False),
+    )
+    train_cells(sim_folder, out, config)
+    return out / "best.safetensors"
+
+
+def run_bioscope(*args: str) -> subprocess.CompletedProcess[str]:
+    """Run the command line in a subprocess, as a user would."""
+    return subprocess.run(
+        [sys.executable, "-m", "bioscope.cli.main", *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+@pytest.fixture
+def cli():
+    return run_bioscope

@@ -2,24 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 from bioscope.data.bbbc005 import index_bbbc005
 
 
-def bioscope(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bioscope.cli.main", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-
-
-def test_simulate_writes_bbbc005_layout(tmp_path):
-    result = bioscope(
+def test_simulate_writes_bbbc005_layout(cli, tmp_path):
+    result = cli(
         "cells",
         "simulate",
         "--out",
@@ -42,22 +29,22 @@ def test_simulate_writes_bbbc005_layout(tmp_path):
     assert {r.name.well for r in records} == {"A01", "A02", "B01", "B02"}
 
 
-def test_bad_argument_exits_nonzero_with_readable_message(tmp_path):
-    result = bioscope("cells", "simulate", "--out", str(tmp_path), "--counts", "1,many")
+def test_bad_argument_exits_nonzero_with_readable_message(cli, tmp_path):
+    result = cli("cells", "simulate", "--out", str(tmp_path), "--counts", "1,many")
     assert result.returncode == 2
     assert "expected comma-separated integers" in result.stderr
     assert "Traceback" not in result.stderr
 
 
-def test_bad_value_exits_one_with_readable_message(tmp_path):
-    result = bioscope("cells", "simulate", "--out", str(tmp_path), "--blur", "0")
+def test_bad_value_exits_one_with_readable_message(cli, tmp_path):
+    result = cli("cells", "simulate", "--out", str(tmp_path), "--blur", "0")
     assert result.returncode == 1
     assert result.stderr.strip() == "bioscope: error: blur levels F must be >= 1, got 0"
 
 
-def test_out_is_a_file(tmp_path):
+def test_out_is_a_file(cli, tmp_path):
     (tmp_path / "file").write_text("x")
-    result = bioscope(
+    result = cli(
         "cells",
         "simulate",
         "--out",
@@ -75,13 +62,13 @@ def test_out_is_a_file(tmp_path):
     assert "Traceback" not in result.stderr
 
 
-def test_missing_command_and_version():
-    assert bioscope().returncode == 2
-    version = bioscope("--version")
+def test_missing_command_and_version(cli):
+    assert cli().returncode == 2
+    version = cli("--version")
     assert version.returncode == 0 and version.stdout.startswith("bioscope ")
 
 
-def test_train_resume_and_bad_config(sim_folder, tmp_path):
+def test_train_resume_and_bad_config(cli, sim_folder, tmp_path):
     run = tmp_path / "run"
     common = [
         "cells",
@@ -97,21 +84,21 @@ def test_train_resume_and_bad_config(sim_folder, tmp_path):
         "--out",
         str(run),
     ]
-    first = bioscope(*common, "--epochs", "1")
+    first = cli(*common, "--epochs", "1")
     assert first.returncode == 0, first.stderr
     assert "held-out test fields: test_loss" in first.stdout
-    resumed = bioscope(*common, "--epochs", "2", "--resume")
+    resumed = cli(*common, "--epochs", "2", "--resume")
     assert resumed.returncode == 0, resumed.stderr
     assert (run / "metrics.csv").read_text().count("\n") == 3  # header + 2 epochs
 
     bad = tmp_path / "bad.yaml"
     bad.write_text("train:\n  epochs: 2\n  learning_rate: 0.1\n")
-    result = bioscope(*common, "--config", str(bad))
+    result = cli(*common, "--config", str(bad))
     assert result.returncode == 1
     assert "unknown key(s) learning_rate" in result.stderr and "Traceback" not in result.stderr
 
 
-def test_train_on_a_folder_without_images(tmp_path):
-    result = bioscope("cells", "train", "--data", str(tmp_path), "--out", str(tmp_path / "run"))
+def test_train_on_a_folder_without_images(cli, tmp_path):
+    result = cli("cells", "train", "--data", str(tmp_path), "--out", str(tmp_path / "run"))
     assert result.returncode == 1
     assert "no BBBC005 images found" in result.stderr

@@ -17,7 +17,7 @@ from bioscope.evaluate.cells import count_cells, default_method, evaluate_cells,
 from bioscope.inference import CellModel, image_outputs, load_cell_model, predict_maps
 from bioscope.io import atomic_write_text, read_image, write_image
 from bioscope.io.tables import csv_text
-from bioscope.models.checkpoint import shipped_weights
+from bioscope.models.checkpoint import export_weights, shipped_weights
 from bioscope.report.cells import overlay, plot_examples, plot_mae_by_blur
 from bioscope.report.tables import markdown_table
 
@@ -46,6 +46,11 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     evaluate.add_argument("--counts", type=int_list, help="only these nominal counts")
     _model_options(evaluate, several=True)
     evaluate.set_defaults(handler=run_evaluate)
+
+    export = sub.add_parser("export", help="strip a training checkpoint to its weights")
+    export.add_argument("checkpoint", type=Path, help="e.g. RUN/best.safetensors")
+    export.add_argument("--out", type=Path, required=True, help="weights file to write")
+    export.set_defaults(handler=run_export)
 
 
 def _model_options(parser: argparse.ArgumentParser, several: bool = False) -> None:
@@ -176,3 +181,10 @@ def evaluation_table(summary: dict) -> str:
         f"paper mean IoU {summary.get('paper_mean_iou', float('nan')):.3f}"
     )
     return f"{table}\n{seg}"
+
+
+def run_export(args: argparse.Namespace) -> int:
+    """Handle ``bioscope cells export``."""
+    path = export_weights(args.checkpoint, args.out)
+    print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
+    return 0

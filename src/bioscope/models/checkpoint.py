@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from bioscope.errors import InputError
-from bioscope.io import load_checkpoint
+from bioscope.io import load_checkpoint, save_checkpoint
 from bioscope.models.registry import create_model
 
 
@@ -86,3 +86,23 @@ def shipped_weights(kind: str) -> Path:
             "pass --model with a checkpoint from 'bioscope cells train'"
         )
     return path
+
+
+def export_weights(
+    source: str | os.PathLike[str], dest: str | os.PathLike[str], note: str = ""
+) -> Path:
+    """Write the networks of a training checkpoint without optimiser and RNG state (for shipping).
+
+    The metadata keeps what inference needs: task, network specs, training configuration, epoch.
+    """
+    tensors, meta = load_checkpoint(source)
+    weights = {k: v for k, v in tensors.items() if k.startswith("nets.")}
+    keep = {
+        k: meta[k]
+        for k in ("task", "nets", "config", "epoch", "step", "best", "monitor")
+        if k in meta
+    }
+    keep["exported_from"] = Path(source).name
+    if note:
+        keep["note"] = note
+    return save_checkpoint(dest, weights, keep)
