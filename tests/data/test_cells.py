@@ -12,9 +12,10 @@ from bioscope.data.cells import (
     pairs_from_bbbc005,
     pairs_from_folders,
 )
-from bioscope.data.intensity import normalize_percentile, to_grey
+from bioscope.data.intensity import normalize_percentile
 from bioscope.errors import InputError
 from bioscope.io import write_image
+from bioscope.io.images import to_grey
 
 
 @pytest.fixture

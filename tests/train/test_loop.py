@@ -146,3 +146,25 @@ def test_two_process_torchrun_keeps_replicas_identical(sim_folder, tmp_path):
     assert replicas["world_size"] == 2
     assert len(set(replicas["parameter_sha256"])) == 1
     assert (tmp_path / "test_metrics.json").is_file()
+
+
+def test_native_validation_on_sizes_that_need_padding(tmp_path):
+    """Images of 90 x 110 are padded for the U-Net and scored on their real 90 x 110 pixels."""
+    from bioscope.data.simcep import SimcepParams
+    from bioscope.data.synthetic import SimulationPlan, simulate_bbbc005
+    from bioscope.train.segmentation import CellTrainConfig, ModelSpec, train_cells
+
+    params = SimcepParams(height=90, width=110, nucleus_radius=5.0)
+    simulate_bbbc005(
+        tmp_path / "sim", SimulationPlan(counts=(3, 6), blurs=(1,), sites=3, params=params)
+    )
+    config = CellTrainConfig(
+        model=ModelSpec("unet-tiny", {"out_channels": 2}),
+        data=CellDataConfig(size=None, crop=32, distance=True),
+        train=TrainConfig(
+            epochs=1, batch_size=2, monitor="val_count_mae", mode="min", progress=False
+        ),
+    )
+    result = train_cells(tmp_path / "sim", tmp_path / "run", config)
+    assert result.epochs_run == 1 and "val_count_mae" in result.rows[0]
+    assert 0 <= result.test["test_iou"] <= 1

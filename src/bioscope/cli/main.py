@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from bioscope import __version__
-from bioscope.cli import cells, demo, reproduce
+from bioscope.cli import cells, demo, reproduce, superres
 from bioscope.errors import BioscopeError
 
 
@@ -22,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     demo.add_parser(commands)
     cells.add_parser(commands)
+    superres.add_parser(commands)
     reproduce.add_parser(commands)
     return parser
 

@@ -25,10 +25,11 @@ import torch.nn.functional as F
 from torch.utils.data import Dataset
 
 from bioscope.data.bbbc005 import Bbbc005Record
-from bioscope.data.intensity import default_min_range, normalize_percentile, to_grey
+from bioscope.data.intensity import default_min_range, normalize_percentile
 from bioscope.data.targets import labels_from_mask, normalized_distance
 from bioscope.errors import InputError
 from bioscope.io import IMAGE_SUFFIXES, read_image
+from bioscope.io.images import to_grey
 
 MASK_SUFFIX = "_masks"
 

@@ -1,27 +1,10 @@
-"""Intensity handling shared by both tasks: grey conversion and robust normalisation."""
+"""Intensity normalisation shared by both tasks."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from bioscope.errors import InputError
-
-#: ITU-R BT.601 luma weights, as SR papers use for the "Y channel".
-LUMA_WEIGHTS = (0.299, 0.587, 0.114)
-
-
-def to_grey(image: np.ndarray) -> np.ndarray:
-    """Return a float32 ``(H, W)`` image: grey as is, RGB as BT.601 luminance.
-
-    Example:
-        >>> to_grey(np.ones((2, 3, 3), np.uint8) * 10)[0, 0]
-        np.float32(10.0)
-    """
-    if image.ndim == 2:
-        return image.astype(np.float32)
-    if image.ndim == 3 and image.shape[-1] == 3:
-        return (image.astype(np.float32) @ np.asarray(LUMA_WEIGHTS, np.float32)).astype(np.float32)
-    raise InputError(f"expected an (H, W) or (H, W, 3) image, got shape {image.shape}")
 
 
 def normalize_percentile(

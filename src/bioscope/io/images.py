@@ -107,6 +107,24 @@ def write_image(path: str | os.PathLike[str], image: np.ndarray, *, compress: bo
     return path
 
 
+#: ITU-R BT.601 luma weights, as SR papers use for the "Y channel".
+LUMA_WEIGHTS = (0.299, 0.587, 0.114)
+
+
+def to_grey(image: np.ndarray) -> np.ndarray:
+    """Return a float32 ``(H, W)`` image: grey as is, RGB as BT.601 luminance.
+
+    Example:
+        >>> to_grey(np.ones((2, 3, 3), np.uint8) * 10)[0, 0]
+        np.float32(10.0)
+    """
+    if image.ndim == 2:
+        return image.astype(np.float32)
+    if image.ndim == 3 and image.shape[-1] == 3:
+        return (image.astype(np.float32) @ np.asarray(LUMA_WEIGHTS, np.float32)).astype(np.float32)
+    raise InputError(f"expected an (H, W) or (H, W, 3) image, got shape {image.shape}")
+
+
 def _read_tiff(path: Path) -> tuple[np.ndarray, bool]:
     """Return the first series with any samples axis moved last, and whether there is one."""
     try:

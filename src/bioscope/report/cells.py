@@ -12,7 +12,8 @@ from matplotlib.figure import Figure
 from PIL import Image, ImageDraw
 from skimage.segmentation import find_boundaries
 
-from bioscope.data.intensity import normalize_percentile, to_grey
+from bioscope.data.intensity import normalize_percentile
+from bioscope.io.images import to_grey
 from bioscope.report.figures import save_figure
 
 OUTLINE = np.array([255, 60, 60], np.uint8)

@@ -155,8 +155,9 @@ class SegmentationTask(Task):
         model.eval()
         losses, ious, dices, probs, masks, count_errors = [], [], [], [], [], []
         for batch in batches:
-            batch = _crop_valid(batch)
-            logits = _crop_valid({"x": model(batch["image"]), "valid": batch["valid"]})["x"]
+            logits = model(batch["image"])  # padded input; scored on the valid region only
+            batch = _crop_valid({**batch, "logits": logits})
+            logits = batch.pop("logits")
             losses.append(float(self.objective(logits, batch)) * len(logits))
             prob = torch.sigmoid(logits)
             pred, truth = prob[:, :1] > self.optim.threshold, batch["mask"] > 0.5

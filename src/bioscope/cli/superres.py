@@ -1,0 +1,127 @@
+"""``bioscope sr ...``: MRI super-resolution."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+from bioscope.data.degrade import as_scale, degrade
+from bioscope.data.mri import AXES
+from bioscope.errors import InputError
+from bioscope.io import read_volume, write_image, write_nifti
+from bioscope.io.atomic import atomic_path
+from bioscope.io.volumes import NIFTI_SUFFIXES, Volume
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    """Register ``sr`` and its sub-commands."""
+    sr = commands.add_parser("sr", help="MRI super-resolution")
+    sub = sr.add_subparsers(dest="sr_command", required=True, metavar="COMMAND")
+
+    inspect = sub.add_parser("inspect", help="shape, voxel sizes, orientation, dtype, range")
+    inspect.add_argument(
+        "file", type=Path, help="NIfTI, DICOM file or series folder, PNG, TIFF, NPY"
+    )
+    inspect.add_argument("--volume", type=int, help="volume of a 4-D file (0-based)")
+    inspect.add_argument("--json", action="store_true", help="print JSON")
+    inspect.set_defaults(handler=run_inspect)
+
+    deg = sub.add_parser(
+        "degrade",
+        help="write the low-resolution version, as training makes it",
+        description="Crop to an exact multiple of the scale's numerator and downsample with "
+        "antialiased bicubic (exact rational geometry; pixel-centre alignment). A volume is "
+        "degraded in-plane, slice by slice along --axis, and written as NIfTI with its affine.",
+    )
+    deg.add_argument("input", type=Path)
+    deg.add_argument("--scale", required=True, help="e.g. 2, 2.5, 3.7 (1.1..4.0)")
+    deg.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        required=True,
+        help=".nii/.nii.gz for volumes; .png, .tif, .npy or .nii for 2-D images",
+    )
+    deg.add_argument("--axis", choices=tuple(AXES), default="axial", help="slice axis of a volume")
+    deg.add_argument("--volume", type=int, help="volume of a 4-D file (0-based)")
+    deg.add_argument("--blur-sigma", type=float, default=0.0, help="Gaussian blur before sampling")
+    deg.add_argument("--allow-any-scale", action="store_true", help="scales outside 1.1..4.0")
+    deg.set_defaults(handler=run_degrade)
+
+
+def inspect_volume(volume: Volume) -> dict[str, object]:
+    """What ``sr inspect`` reports."""
+    return {
+        "file": volume.source,
+        "shape": list(volume.data.shape),
+        "voxel_sizes": list(volume.voxel_sizes),
+        "orientation": volume.orientation,
+        "dtype": volume.dtype,
+        "min": float(volume.data.min()),
+        "max": float(volume.data.max()),
+    }
+
+
+def run_inspect(args: argparse.Namespace) -> int:
+    """Handle ``bioscope sr inspect``."""
+    info = inspect_volume(read_volume(args.file, args.volume))
+    if args.json:
+        print(json.dumps(info))
+    else:
+        for key, value in info.items():
+            print(f"{key:12s} {value}")
+    return 0
+
+
+def run_degrade(args: argparse.Namespace) -> int:
+    """Handle ``bioscope sr degrade``."""
+    scale = as_scale(args.scale, allow_outside=args.allow_any_scale)
+    volume = read_volume(args.input, args.volume)
+    out = args.output
+    if volume.is_volume:
+        axis = AXES[args.axis]
+        moved = np.moveaxis(volume.data, axis, 0)  # (slices, a, b): in-plane axes last
+        _, lr = degrade(moved, scale, args.blur_sigma)
+        data = np.moveaxis(lr, 0, axis)
+        if not out.name.lower().endswith(NIFTI_SUFFIXES):
+            raise InputError(f"{out}: a volume is written as NIfTI (.nii or .nii.gz)")
+        write_nifti(out, data, lr_affine(volume.affine, scale, axis))
+    else:
+        _, lr = degrade(volume.data, scale, args.blur_sigma)
+        write_plane(out, lr, volume.dtype)
+    shape = list((data if volume.is_volume else lr).shape)
+    print(f"{args.input} {list(volume.data.shape)} -> {out} {shape} (scale {scale})")
+    return 0
+
+
+def lr_affine(affine: np.ndarray, scale, axis: int) -> np.ndarray:
+    """The affine of a volume degraded in-plane by ``scale`` (pixel-centre alignment: LR voxel j
+    sits at HR voxel coordinate (j + 1/2) s - 1/2)."""
+    s = float(scale)
+    factors = np.array([s, s, s])
+    factors[axis] = 1.0
+    shift = (factors - 1.0) / 2.0
+    step = np.diag([*factors, 1.0])
+    step[:3, 3] = shift
+    return affine @ step
+
+
+def write_plane(path: Path, image: np.ndarray, dtype: str) -> Path:
+    """Write a 2-D result as NPY/TIFF (float32), PNG (the input's integer type) or NIfTI."""
+    suffix = path.suffix.lower()
+    if suffix == ".npy":
+        with atomic_path(path) as tmp:
+            with tmp.open("wb") as handle:
+                np.save(handle, image.astype(np.float32))
+        return path
+    if path.name.lower().endswith(NIFTI_SUFFIXES):
+        return write_nifti(path, image[:, :, None], np.eye(4))
+    if suffix == ".png":
+        if not dtype.startswith("uint"):
+            raise InputError(f"{path}: a {dtype} image is written as .tif or .npy, not .png")
+        top = np.iinfo(dtype).max
+        return write_image(path, np.clip(np.round(image), 0, top).astype(dtype))
+    return write_image(path, image.astype(np.float32))

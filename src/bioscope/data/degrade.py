@@ -1,0 +1,144 @@
+"""Low-resolution images from high-resolution ones, for any scale, with exact rational geometry.
+
+Geometry. A scale is a :class:`~fractions.Fraction` ``s = p/q`` (1.1 -> 11/10, 2.5 -> 5/2). An HR
+side of length ``H`` is first cropped to ``H' = (H // p) * p`` so that the LR side
+``h = H' * q / p`` is an integer and ``s * h == H'`` exactly. All index arithmetic is integer.
+
+Alignment (pixel centres; the same convention the Meta-Upscale head uses): HR pixel ``i`` covers
+``[i, i+1)`` and has its centre at ``i + 1/2``. LR pixel ``j`` covers HR ``[j s, (j+1) s)``, so
+its centre is at HR coordinate ``(j + 1/2) s``, i.e. pixel coordinate ``(j + 1/2) s - 1/2``.
+Conversely, HR pixel ``i`` lies over LR coordinate ``(i + 1/2) / s - 1/2``: its source LR pixel
+is ``floor((i + 1/2) / s) = ((2i + 1) q) // (2p)`` and its offset inside that pixel is
+``((2i + 1) q mod 2p) / (2p)`` in [0, 1).
+
+Resampling. Separable cubic convolution (Keys, a = -0.5), stretched by ``s`` when shrinking
+(antialiasing, as Pillow and PyTorch's ``antialias=True`` do), truncated at the image border and
+renormalised; optionally a Gaussian blur first.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+from scipy import ndimage
+
+from bioscope.errors import InputError
+
+TRAINED_RANGE = (Fraction(11, 10), Fraction(4))
+MAX_DENOMINATOR = 100
+
+
+def as_scale(value: float | str | Fraction, allow_outside: bool = False) -> Fraction:
+    """The scale as an exact fraction; ``1.1`` becomes ``11/10`` (decimal text, not binary float).
+
+    Raises:
+        InputError: not a number, not > 1, or outside [1.1, 4.0] unless ``allow_outside``.
+
+    Example:
+        >>> as_scale(2.7), as_scale("1.1"), as_scale(4)
+        (Fraction(27, 10), Fraction(11, 10), Fraction(4, 1))
+    """
+    try:
+        scale = Fraction(str(value)).limit_denominator(MAX_DENOMINATOR)
+    except (ValueError, ZeroDivisionError):
+        raise InputError(f"scale must be a number such as 2 or 2.5, got {value!r}") from None
+    if scale <= 1:
+        raise InputError(f"scale must be greater than 1, got {value}")
+    low, high = TRAINED_RANGE
+    if not allow_outside and not low <= scale <= high:
+        raise InputError(f"scale {value} is outside the range {float(low)}..{float(high)}")
+    return scale
+
+
+def lr_size(hr: int, scale: Fraction) -> tuple[int, int]:
+    """``(cropped HR, LR)`` side lengths: the largest HR multiple of ``p`` and its LR size.
+
+    Example:
+        >>> lr_size(97, Fraction(27, 10))  # 97 -> 81 HR pixels, 30 LR pixels
+        (81, 30)
+    """
+    p, q = scale.numerator, scale.denominator
+    cropped = (hr // p) * p
+    if cropped == 0:
+        raise InputError(
+            f"an image side of {hr} px is shorter than {p} px, the least that scale {scale} needs"
+        )
+    return cropped, cropped // p * q
+
+
+def crop_to_scale(hr: np.ndarray, scale: Fraction) -> np.ndarray:
+    """Crop the last two axes of ``hr`` (top-left anchored) to exact multiples for ``scale``."""
+    height, _ = lr_size(hr.shape[-2], scale)
+    width, _ = lr_size(hr.shape[-1], scale)
+    return hr[..., :height, :width]
+
+
+def degrade(
+    hr: np.ndarray, scale: Fraction, blur_sigma: float = 0.0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Make the LR version of ``hr`` (last two axes spatial).
+
+    Returns:
+        ``(cropped_hr, lr)``, with ``cropped_hr.shape[-2:] == scale * lr.shape[-2:]`` exactly.
+    """
+    hr = crop_to_scale(np.asarray(hr, np.float64), scale)
+    image = ndimage.gaussian_filter(hr, blur_sigma, axes=(-2, -1)) if blur_sigma > 0 else hr
+    rows = resample_matrix(hr.shape[-2], scale)
+    cols = resample_matrix(hr.shape[-1], scale)
+    lr = np.einsum("ij,...jk,lk->...il", rows, image, cols)
+    return hr.astype(np.float32), lr.astype(np.float32)
+
+
+def resample_matrix(hr: int, scale: Fraction) -> np.ndarray:
+    """The ``(h, H)`` matrix that takes an HR line of length ``H`` (a multiple of ``p``) to LR."""
+    p, q = scale.numerator, scale.denominator
+    if hr % p:
+        raise InputError(f"HR length {hr} is not a multiple of {p} (crop it with crop_to_scale)")
+    lr = hr // p * q
+    stretch = max(scale, Fraction(1))
+    support = 2 * stretch
+    matrix = np.zeros((lr, hr))
+    for j in range(lr):
+        centre = (2 * j + 1) * scale / 2 - Fraction(1, 2)  # exact HR coordinate of LR pixel j
+        first = max(int(np.floor(centre - support)), 0)
+        last = min(int(np.ceil(centre + support)), hr - 1)
+        taps = np.arange(first, last + 1)
+        weights = _cubic((taps - float(centre)) / float(stretch))
+        matrix[j, taps] = weights / weights.sum()
+    return matrix
+
+
+def source_index(i: int, scale: Fraction) -> tuple[int, Fraction]:
+    """LR source pixel and offset in [0, 1) of HR pixel ``i`` (centre convention, exact).
+
+    Example:
+        >>> source_index(3, Fraction(5, 2))  # (3.5 / 2.5) = 1.4
+        (1, Fraction(2, 5))
+    """
+    p, q = scale.numerator, scale.denominator
+    numerator = (2 * i + 1) * q
+    return numerator // (2 * p), Fraction(numerator % (2 * p), 2 * p)
+
+
+def _cubic(x: np.ndarray, a: float = -0.5) -> np.ndarray:
+    x = np.abs(x)
+    near = ((a + 2) * x - (a + 3)) * x * x + 1
+    far = ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+    return np.where(x <= 1, near, np.where(x < 2, far, 0.0))
+
+
+class ScaleSampler:
+    """One scale per minibatch, uniformly from ``low`` to ``high`` in steps of ``step``
+    (the paper: 1.1 .. 4.0 by 0.1), from its own seeded generator."""
+
+    def __init__(self, low: float = 1.1, high: float = 4.0, step: float = 0.1, seed: int = 0):
+        low_f, high_f, step_f = (Fraction(str(v)) for v in (low, high, step))
+        if step_f <= 0 or low_f <= 1 or high_f < low_f:
+            raise InputError(f"need 1 < low <= high and step > 0, got {low}, {high}, {step}")
+        count = int((high_f - low_f) / step_f) + 1
+        self.scales = [low_f + k * step_f for k in range(count)]
+        self.rng = np.random.default_rng(seed)
+
+    def __call__(self) -> Fraction:
+        return self.scales[int(self.rng.integers(len(self.scales)))]

@@ -1,0 +1,177 @@
+"""Read MRI volumes and 2-D images into one form: a float32 array with voxel sizes and an affine.
+
+* NIfTI (``.nii``, ``.nii.gz``) through nibabel, reoriented to the closest canonical orientation
+  (RAS+: axis 0 left->right, 1 posterior->anterior, 2 inferior->superior), so that "axial",
+  "coronal" and "sagittal" mean the same for every file. A 4-D file needs a volume index.
+* DICOM through pydicom: one file, a multi-frame file, or a folder holding one series (sorted by
+  position along the slice normal); rescale slope and intercept applied; the affine is built from
+  the patient-space geometry (LPS) and converted to RAS, then made canonical like NIfTI.
+* PNG, TIFF and NPY 2-D images: one slice, voxel size 1 x 1, orientation ``"image"``.
+
+Every failure raises :class:`~bioscope.errors.InputError` naming the file and the problem.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+
+from bioscope.errors import InputError
+from bioscope.io.atomic import atomic_path
+from bioscope.io.images import IMAGE_SUFFIXES, read_image, to_grey
+
+NIFTI_SUFFIXES = (".nii", ".nii.gz")
+
+
+@dataclass(frozen=True)
+class Volume:
+    """An image with its geometry.
+
+    Attributes:
+        data: float32, ``(X, Y, Z)`` in canonical RAS order for volumes, ``(H, W)`` for 2-D images.
+        voxel_sizes: size of a voxel along each axis of ``data`` (mm for MRI).
+        affine: 4 x 4 voxel-to-world (RAS, mm) matrix; identity for 2-D images.
+        orientation: axis codes such as ``"RAS"``, or ``"image"`` for 2-D images.
+        source: where it came from, for messages.
+        dtype: the pixel type stored in the file.
+    """
+
+    data: np.ndarray
+    voxel_sizes: tuple[float, ...]
+    affine: np.ndarray
+    orientation: str
+    source: str
+    dtype: str
+
+    @property
+    def is_volume(self) -> bool:
+        return self.data.ndim == 3
+
+
+def read_volume(path: str | os.PathLike[str], volume: int | None = None) -> Volume:
+    """Read a NIfTI file, a DICOM file or series folder, or a 2-D PNG/TIFF/NPY image.
+
+    Args:
+        path: the file, or a folder holding one DICOM series.
+        volume: which volume of a 4-D NIfTI file to read (required for 4-D files).
+
+    Raises:
+        InputError: missing, unreadable, empty, not finite, 4-D without ``volume``, unsupported
+            DICOM transfer syntax, or not a 2-D/3-D image.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: no such file or folder")
+    name = path.name.lower()
+    if path.is_dir() or name.endswith(".dcm") or _looks_like_dicom(path):
+        from bioscope.io.dicom import read_dicom
+
+        data, affine, dtype = read_dicom(path)
+        result = _canonical(data, affine, path, dtype)
+    elif name.endswith(NIFTI_SUFFIXES):
+        result = _read_nifti(path, volume)
+    elif name.endswith(".npy"):
+        result = _flat(_read_npy(path), path)
+    elif path.suffix.lower() in IMAGE_SUFFIXES:
+        result = _flat(read_image(path), path)
+    else:
+        raise InputError(
+            f"{path}: unsupported format (expected .nii, .nii.gz, DICOM, .png, .tif or .npy)"
+        )
+    _check_values(result.data, path)
+    return result
+
+
+def write_nifti(path: str | os.PathLike[str], data: np.ndarray, affine: np.ndarray) -> Path:
+    """Write ``data`` (float32) with ``affine`` as NIfTI atomically (``.nii`` or ``.nii.gz``)."""
+    path = Path(path)
+    if not path.name.lower().endswith(NIFTI_SUFFIXES):
+        raise InputError(f"{path}: a NIfTI file name ends in .nii or .nii.gz")
+    image = nib.Nifti1Image(np.asarray(data, np.float32), affine)
+    image.header.set_xyzt_units("mm")
+    suffix = ".nii.gz" if path.name.lower().endswith(".gz") else ".nii"
+    with atomic_path(path) as tmp:
+        nib.save(image, str(tmp.with_name(tmp.name + suffix)))
+        tmp.with_name(tmp.name + suffix).replace(tmp)
+    return path
+
+
+def _read_nifti(path: Path, volume: int | None) -> Volume:
+    try:
+        image = nib.load(str(path))
+        dtype = str(image.get_data_dtype())
+        shape = image.shape
+    except Exception as exc:  # nibabel raises many types for a bad file
+        raise InputError(f"{path}: not a readable NIfTI file ({exc})") from exc
+    if len(shape) == 4 and shape[3] == 1:
+        volume = 0 if volume is None else volume
+    if len(shape) == 4:
+        if volume is None:
+            raise InputError(
+                f"{path}: a 4-D file with {shape[3]} volumes; choose one (--volume N, 0-based)"
+            )
+        if not 0 <= volume < shape[3]:
+            raise InputError(f"{path}: volume {volume} out of range 0..{shape[3] - 1}")
+        image = image.slicer[..., volume]
+    elif len(shape) != 3:
+        raise InputError(f"{path}: expected a 3-D (or 4-D) volume, got shape {shape}")
+    try:
+        data = np.asarray(image.get_fdata(dtype=np.float32))
+    except Exception as exc:
+        raise InputError(f"{path}: cannot read the voxel data ({exc})") from exc
+    return _canonical(data, image.affine, path, dtype)
+
+
+def _canonical(data: np.ndarray, affine: np.ndarray, path: Path, dtype: str) -> Volume:
+    """Reorder and flip axes to the closest canonical (RAS+) orientation."""
+    if data.ndim != 3 or 0 in data.shape:
+        raise InputError(f"{path}: expected a non-empty 3-D volume, got shape {data.shape}")
+    canonical = nib.as_closest_canonical(nib.Nifti1Image(data, affine))
+    return Volume(
+        data=np.ascontiguousarray(canonical.get_fdata(dtype=np.float32)),
+        voxel_sizes=tuple(float(z) for z in canonical.header.get_zooms()[:3]),
+        affine=canonical.affine,
+        orientation="".join(nib.aff2axcodes(canonical.affine)),
+        source=str(path),
+        dtype=dtype,
+    )
+
+
+def _read_npy(path: Path) -> np.ndarray:
+    try:
+        array = np.load(path, allow_pickle=False)
+    except (ValueError, OSError) as exc:
+        raise InputError(f"{path}: not a readable .npy array ({exc})") from exc
+    if array.ndim != 2:
+        raise InputError(f"{path}: expected a 2-D array, got shape {array.shape}")
+    if array.dtype.kind not in "uif":
+        raise InputError(f"{path}: unsupported array type {array.dtype}")
+    return array
+
+
+def _flat(image: np.ndarray, path: Path) -> Volume:
+    dtype = str(image.dtype)
+    if image.ndim == 3:  # RGB -> luminance
+        image = to_grey(image)
+    if image.size == 0:
+        raise InputError(f"{path}: the image is empty")
+    return Volume(image.astype(np.float32), (1.0, 1.0), np.eye(4), "image", str(path), dtype)
+
+
+def _check_values(data: np.ndarray, path: Path) -> None:
+    if data.size == 0:
+        raise InputError(f"{path}: the image is empty")
+    if not np.isfinite(data).all():
+        raise InputError(f"{path}: holds NaN or infinite values")
+
+
+def _looks_like_dicom(path: Path) -> bool:
+    if not path.is_file() or path.stat().st_size < 132:
+        return False
+    with path.open("rb") as handle:
+        handle.seek(128)
+        return handle.read(4) == b"DICM"

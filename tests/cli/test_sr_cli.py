@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import json
+
+import nibabel as nib
+import numpy as np
+
+from bioscope.io import read_volume, write_nifti
+
+
+def test_inspect_json(cli, tmp_path):
+    path = write_nifti(
+        tmp_path / "v.nii.gz",
+        np.arange(60, dtype=np.float32).reshape(3, 4, 5),
+        np.diag([0.5, 1.0, 2.0, 1.0]),
+    )
+    result = cli("sr", "inspect", str(path), "--json")
+    assert result.returncode == 0, result.stderr
+    info = json.loads(result.stdout)
+    assert info["shape"] == [3, 4, 5] and info["voxel_sizes"] == [0.5, 1.0, 2.0]
+    assert info["orientation"] == "RAS" and info["dtype"] == "float32"
+    assert (info["min"], info["max"]) == (0.0, 59.0)
+
+
+def test_degrade_volume_keeps_geometry(cli, tmp_path):
+    data = np.random.default_rng(0).random((40, 44, 6)).astype(np.float32)
+    path = write_nifti(tmp_path / "v.nii.gz", data, np.diag([0.9, 0.9, 3.0, 1.0]))
+    out = tmp_path / "lr.nii.gz"
+    result = cli("sr", "degrade", str(path), "--scale", "2.5", "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    lr = read_volume(out)
+    assert lr.data.shape == (16, 16, 6)  # 40 -> 40, 44 -> 40 (multiples of 5), / 2.5
+    np.testing.assert_allclose(lr.voxel_sizes, (2.25, 2.25, 3.0), rtol=1e-6)
+    # pixel-centre alignment: LR voxel 0 sits at HR voxel (0.5 * 2.5 - 0.5) = 0.75
+    np.testing.assert_allclose(nib.load(str(out)).affine[:3, 3], [0.75 * 0.9, 0.75 * 0.9, 0.0])
+
+
+def test_degrade_errors(cli, tmp_path):
+    np.save(tmp_path / "a.npy", np.ones((20, 20), np.float32))
+    for scale, message in (("0", "greater than 1"), ("-1", "greater than 1"), ("9", "outside")):
+        result = cli(
+            "sr",
+            "degrade",
+            str(tmp_path / "a.npy"),
+            "--scale",
+            scale,
+            "-o",
+            str(tmp_path / "b.npy"),
+        )
+        assert result.returncode in (1, 2) and message in result.stderr
+    ok = cli(
+        "sr", "degrade", str(tmp_path / "a.npy"), "--scale", "2", "-o", str(tmp_path / "b.npy")
+    )
+    assert ok.returncode == 0 and np.load(tmp_path / "b.npy").shape == (10, 10)
+    data = np.zeros((3, 4, 5, 2), np.float32)
+    nib.save(nib.Nifti1Image(data, np.eye(4)), str(tmp_path / "4d.nii.gz"))
+    result = cli("sr", "inspect", str(tmp_path / "4d.nii.gz"))
+    assert result.returncode == 1 and "choose one (--volume N" in result.stderr
