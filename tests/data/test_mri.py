@@ -86,3 +86,30 @@ def test_make_pair_shapes():
     pair = make_pair(torch.rand(2, 1, 96, 96), Fraction(27, 10))
     assert pair["hr"].shape == (2, 1, 81, 81) and pair["lr"].shape == (2, 1, 30, 30)
     assert pair["scale"] == "27/10"
+
+
+def test_brats_layout_folder_and_png_folder(tmp_path):
+    from bioscope.data.superres import image_folder_slices, split_volumes, volume_paths, volume_slices
+    from bioscope.io import write_image, write_nifti
+
+    brain = np.zeros((20, 24, 8), np.float32)
+    brain[4:16, 5:19, 2:7] = 1.0
+    for case in ("BraTS_001", "BraTS_002", "BraTS_003"):
+        for modality in ("t1ce", "flair"):
+            write_nifti(tmp_path / "brats" / case / f"{case}_{modality}.nii.gz", brain, np.eye(4))
+    paths = volume_paths(tmp_path / "brats")
+    assert [p.name for p in paths] == [f"BraTS_00{i}_t1ce.nii.gz" for i in (1, 2, 3)]
+    assert len(volume_paths(tmp_path / "brats", modality="flair")) == 3
+    split = split_volumes(paths, seed=0)
+    assert sorted(len(v) for v in split.values()) == [1, 1, 1]
+    slices = volume_slices(split["train"])
+    assert len(slices) == 5 and slices[0].shape == (24, 20) and slices[0].max() == 1.0
+    rgb = np.zeros((10, 12, 3), np.uint8)
+    rgb[..., 1] = 255
+    write_image(tmp_path / "div2k" / "0001.png", rgb)
+    (image,) = image_folder_slices(tmp_path / "div2k")
+    assert image.shape == (10, 12) and image.max() == pytest.approx(0.587)
+    with pytest.raises(InputError, match="no PNG images"):
+        image_folder_slices(tmp_path / "brats")
+    with pytest.raises(InputError, match="no NIfTI volumes"):
+        volume_paths(tmp_path / "div2k")
