@@ -32,3 +32,33 @@ def bce_dice_loss(
 
 
 SEGMENTATION_LOSSES = {"dice": dice_loss, "bce_dice": bce_dice_loss}
+
+
+def gradient_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """L1 distance of horizontal and vertical finite differences: a weight-free stand-in for a
+    perceptual loss that rewards sharp, correctly placed edges."""
+    dx = (pred[..., :, 1:] - pred[..., :, :-1]) - (target[..., :, 1:] - target[..., :, :-1])
+    dy = (pred[..., 1:, :] - pred[..., :-1, :]) - (target[..., 1:, :] - target[..., :-1, :])
+    return dx.abs().mean() + dy.abs().mean()
+
+
+def adversarial_loss(logits: torch.Tensor, real: bool) -> torch.Tensor:
+    """BCE of discriminator logits against all-real or all-fake labels."""
+    target = torch.ones_like(logits) if real else torch.zeros_like(logits)
+    return F.binary_cross_entropy_with_logits(logits, target)
+
+
+class PerceptualLoss(torch.nn.Module):
+    """L1 distance of VGG19 features of grey images (as 3 channels, ImageNet-normalised)."""
+
+    def __init__(self, features: torch.nn.Module):
+        super().__init__()
+        self.features = features
+        self.register_buffer("mean", torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1))
+        self.register_buffer("std", torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1))
+
+    def forward(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        def embed(x: torch.Tensor) -> torch.Tensor:
+            return self.features((x.repeat(1, 3, 1, 1) - self.mean) / self.std)
+
+        return F.l1_loss(embed(pred), embed(target))

@@ -89,7 +89,12 @@ def test_make_pair_shapes():
 
 
 def test_brats_layout_folder_and_png_folder(tmp_path):
-    from bioscope.data.superres import image_folder_slices, split_volumes, volume_paths, volume_slices
+    from bioscope.data.superres import (
+        image_folder_slices,
+        split_volumes,
+        volume_paths,
+        volume_slices,
+    )
     from bioscope.io import write_image, write_nifti
 
     brain = np.zeros((20, 24, 8), np.float32)

@@ -7,7 +7,7 @@ from bioscope.errors import InputError
 from bioscope.models import create_model, list_models
 
 
-@pytest.mark.parametrize("name", list_models())
+@pytest.mark.parametrize("name", list_models("segmentation"))
 def test_forward_backward_on_odd_valid_sizes(name):
     torch.manual_seed(0)
     model = create_model(name)

@@ -71,7 +71,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     )
     train.add_argument("--data", type=Path, required=True, help="BBBC005-layout folder")
     train.add_argument(
-        "--model", help=f"model name (default fft-unet; known: {', '.join(list_models())})"
+        "--model",
+        help=f"model name (default fft-unet; known: {', '.join(list_models('segmentation'))})",
     )
     train.add_argument("--out", type=Path, required=True, help="run folder")
     train.add_argument("--config", type=Path, help="YAML configuration (see configs/)")

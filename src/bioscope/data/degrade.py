@@ -21,9 +21,11 @@ from __future__ import annotations
 from fractions import Fraction
 
 import numpy as np
+import torch
 from scipy import ndimage
 
 from bioscope.errors import InputError
+from bioscope.geometry import lr_size as _lr_size
 
 TRAINED_RANGE = (Fraction(11, 10), Fraction(4))
 MAX_DENOMINATOR = 100
@@ -52,19 +54,11 @@ def as_scale(value: float | str | Fraction, allow_outside: bool = False) -> Frac
 
 
 def lr_size(hr: int, scale: Fraction) -> tuple[int, int]:
-    """``(cropped HR, LR)`` side lengths: the largest HR multiple of ``p`` and its LR size.
-
-    Example:
-        >>> lr_size(97, Fraction(27, 10))  # 97 -> 81 HR pixels, 30 LR pixels
-        (81, 30)
-    """
-    p, q = scale.numerator, scale.denominator
-    cropped = (hr // p) * p
-    if cropped == 0:
-        raise InputError(
-            f"an image side of {hr} px is shorter than {p} px, the least that scale {scale} needs"
-        )
-    return cropped, cropped // p * q
+    """:func:`bioscope.geometry.lr_size`, raising :class:`InputError` for a too-short side."""
+    try:
+        return _lr_size(hr, scale)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
 
 
 def crop_to_scale(hr: np.ndarray, scale: Fraction) -> np.ndarray:
@@ -109,18 +103,6 @@ def resample_matrix(hr: int, scale: Fraction) -> np.ndarray:
     return matrix
 
 
-def source_index(i: int, scale: Fraction) -> tuple[int, Fraction]:
-    """LR source pixel and offset in [0, 1) of HR pixel ``i`` (centre convention, exact).
-
-    Example:
-        >>> source_index(3, Fraction(5, 2))  # (3.5 / 2.5) = 1.4
-        (1, Fraction(2, 5))
-    """
-    p, q = scale.numerator, scale.denominator
-    numerator = (2 * i + 1) * q
-    return numerator // (2 * p), Fraction(numerator % (2 * p), 2 * p)
-
-
 def _cubic(x: np.ndarray, a: float = -0.5) -> np.ndarray:
     x = np.abs(x)
     near = ((a + 2) * x - (a + 3)) * x * x + 1
@@ -129,16 +111,15 @@ def _cubic(x: np.ndarray, a: float = -0.5) -> np.ndarray:
 
 
 class ScaleSampler:
-    """One scale per minibatch, uniformly from ``low`` to ``high`` in steps of ``step``
-    (the paper: 1.1 .. 4.0 by 0.1), from its own seeded generator."""
+    """One scale per minibatch, uniformly from ``low`` to ``high`` in steps of ``step`` (the paper:
+    1.1 .. 4.0 by 0.1). Draws from torch's global generator, so a seeded or resumed run repeats."""
 
-    def __init__(self, low: float = 1.1, high: float = 4.0, step: float = 0.1, seed: int = 0):
+    def __init__(self, low: float = 1.1, high: float = 4.0, step: float = 0.1):
         low_f, high_f, step_f = (Fraction(str(v)) for v in (low, high, step))
         if step_f <= 0 or low_f <= 1 or high_f < low_f:
             raise InputError(f"need 1 < low <= high and step > 0, got {low}, {high}, {step}")
         count = int((high_f - low_f) / step_f) + 1
         self.scales = [low_f + k * step_f for k in range(count)]
-        self.rng = np.random.default_rng(seed)
 
     def __call__(self) -> Fraction:
-        return self.scales[int(self.rng.integers(len(self.scales)))]
+        return self.scales[int(torch.randint(len(self.scales), ()).item())]

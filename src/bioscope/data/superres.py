@@ -161,13 +161,11 @@ class ScaleBatch:
     multiples for it and degraded. Returns ``{"lr", "hr", "scale"}`` (scale as a string
     fraction, e.g. ``"27/10"``)."""
 
-    def __init__(self, sampler: ScaleSampler, blur_sigma: float = 0.0):
+    def __init__(self, sampler: ScaleSampler):
         self.sampler = sampler
-        self.blur_sigma = blur_sigma
 
     def __call__(self, items: Sequence[torch.Tensor]) -> dict[str, object]:
-        scale = self.sampler()
-        return make_pair(torch.stack(list(items)), scale)
+        return make_pair(torch.stack(list(items)), self.sampler())
 
 
 def make_pair(hr: torch.Tensor, scale: Fraction) -> dict[str, object]:

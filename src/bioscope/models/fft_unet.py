@@ -24,7 +24,7 @@ class FourierUNet(nn.Module):
         return self.unet(self.fourier(x))
 
 
-@register_model("fft-unet")
+@register_model("fft-unet", "segmentation")
 def fft_unet(
     in_channels: int = 1,
     out_channels: int = 1,
@@ -45,7 +45,7 @@ def fft_unet(
     )
 
 
-@register_model("fft-unet-tiny")
+@register_model("fft-unet-tiny", "segmentation")
 def fft_unet_tiny(
     variant: Variant = "reim", init: Literal["identity", "random"] = "identity"
 ) -> FourierUNet:
@@ -55,14 +55,14 @@ def fft_unet_tiny(
     )
 
 
-@register_model("ffc-unet")
+@register_model("ffc-unet", "segmentation")
 def ffc_unet(in_channels: int = 1, out_channels: int = 1) -> UNet:
     """The paper's U-Net whose every level starts with a Fast Fourier Convolution: a local 3x3
     branch plus a global spectral branch (Chi et al., NeurIPS 2020)."""
     return UNet(in_channels, out_channels, PAPER_WIDTHS, PAPER_DROPOUTS, first_conv=FFCConv)
 
 
-@register_model("ffc-unet-tiny")
+@register_model("ffc-unet-tiny", "segmentation")
 def ffc_unet_tiny() -> UNet:
     """A 3-level 4..16-filter FFC U-Net, for tests."""
     return UNet(1, 1, (4, 8, 16), (0.1, 0.1, 0.2), first_conv=FFCConv)

@@ -10,29 +10,36 @@ from torch import nn
 from bioscope.errors import InputError
 
 _BUILDERS: dict[str, Callable[..., nn.Module]] = {}
+_TASKS: dict[str, str] = {}
 Builder = TypeVar("Builder", bound=Callable[..., nn.Module])
+#: What a model does, and so how it is called: ``segmentation`` ``model(image)``,
+#: ``superres`` ``model(lr, scale)``, ``discriminator`` ``model(image)`` -> logits.
+TASKS = ("segmentation", "superres", "discriminator")
 
 
-def register_model(name: str) -> Callable[[Builder], Builder]:
-    """Decorator: register ``builder`` under ``name`` (names are unique)."""
+def register_model(name: str, task: str) -> Callable[[Builder], Builder]:
+    """Decorator: register ``builder`` under ``name`` (names are unique) for ``task``."""
+    if task not in TASKS:
+        raise ValueError(f"unknown task {task!r}")
 
     def decorate(builder: Builder) -> Builder:
         if name in _BUILDERS:
             raise ValueError(f"model {name!r} is registered twice")
         _BUILDERS[name] = builder
+        _TASKS[name] = task
         return builder
 
     return decorate
 
 
-def list_models() -> list[str]:
-    """Names of all registered models, sorted.
+def list_models(task: str | None = None) -> list[str]:
+    """Names of the registered models (of one ``task``, if given), sorted.
 
     Example:
-        >>> "unet" in list_models() and "fft-unet" in list_models()
-        True
+        >>> "fft-unet" in list_models("segmentation"), "meta-srgan" in list_models("superres")
+        (True, True)
     """
-    return sorted(_BUILDERS)
+    return sorted(n for n in _BUILDERS if task is None or _TASKS[n] == task)
 
 
 def create_model(name: str, **kwargs: Any) -> nn.Module:
@@ -54,3 +61,14 @@ def create_model(name: str, **kwargs: Any) -> nn.Module:
     model.bioscope_name = name
     model.bioscope_args = dict(kwargs)
     return model
+
+
+def model_task(name: str) -> str:
+    """The task (see :data:`TASKS`) of a registered model.
+
+    Raises:
+        InputError: the name is unknown.
+    """
+    if name not in _TASKS:
+        raise InputError(f"unknown model {name!r}; known models: {', '.join(list_models())}")
+    return _TASKS[name]

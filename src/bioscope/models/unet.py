@@ -107,13 +107,13 @@ def check_unet_input(x: torch.Tensor, multiple: int) -> None:
         )
 
 
-@register_model("unet")
+@register_model("unet", "segmentation")
 def unet(in_channels: int = 1, out_channels: int = 1, dropout: bool = True) -> UNet:
     """The paper's U-Net (16..256 filters, ~1.94M parameters)."""
     return UNet(in_channels, out_channels, PAPER_WIDTHS, PAPER_DROPOUTS if dropout else (0.0,) * 5)
 
 
-@register_model("unet-tiny")
+@register_model("unet-tiny", "segmentation")
 def unet_tiny(in_channels: int = 1, out_channels: int = 1) -> UNet:
     """A 3-level, 4..16-filter U-Net for tests."""
     return UNet(in_channels, out_channels, (4, 8, 16), (0.1, 0.1, 0.2))

@@ -38,7 +38,9 @@ def from_dict(cls: type[T], data: dict[str, Any] | None, where: str = "config") 
     for name, value in data.items():
         hint = hints[name]
         nested = _dataclass_of(hint)
-        kwargs[name] = from_dict(nested, value, f"{where}.{name}") if nested else value
+        kwargs[name] = (
+            from_dict(nested, value, f"{where}.{name}") if nested and value is not None else value
+        )
     try:
         return cls(**kwargs)
     except (TypeError, ValueError) as exc:

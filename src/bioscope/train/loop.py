@@ -108,6 +108,7 @@ class Trainer:
         out: run folder (``None``: write nothing).
         run_config: the resolved configuration, saved as ``config.yaml`` and in checkpoints.
         on_epoch_end: called with the epoch number after each epoch's checkpoint is written.
+        collate: ``collate_fn`` of the training loader (default: stack).
     """
 
     def __init__(
@@ -119,6 +120,7 @@ class Trainer:
         out: str | Path | None = None,
         run_config: dict[str, Any] | None = None,
         on_epoch_end: Callable[[int], None] | None = None,
+        collate: Callable[[list[Any]], Any] | None = None,
     ):
         if config.mode not in ("min", "max"):
             raise InputError(f"mode must be 'min' or 'max', got {config.mode!r}")
@@ -131,6 +133,7 @@ class Trainer:
         self.out = Path(out) if out is not None else None
         self.run_config = run_config or {}
         self.on_epoch_end = on_epoch_end
+        self.collate = collate
         self.rows: list[dict[str, Any]] = []
         self.is_main = True
 
@@ -187,6 +190,7 @@ class Trainer:
             sampler=sampler,
             num_workers=self.config.num_workers,
             pin_memory=context.device.type == "cuda",
+            collate_fn=self.collate,
         )
         return loader, sampler
 

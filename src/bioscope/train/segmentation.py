@@ -23,6 +23,7 @@ from bioscope.losses import SEGMENTATION_LOSSES
 from bioscope.metrics.segmentation import dice, foreground_iou, paper_mean_iou
 from bioscope.models import create_model
 from bioscope.models.checkpoint import load_nets
+from bioscope.models.registry import model_task
 from bioscope.train.config import to_dict
 from bioscope.train.loop import BEST, FitResult, TrainConfig, Trainer
 from bioscope.train.state import seed_everything
@@ -224,6 +225,8 @@ def train_cells(
     root: str | Path, out: str | Path, config: CellTrainConfig, resume: bool = False
 ) -> FitResult:
     """Train a cell segmentation model on a BBBC005-layout folder; write the run to ``out``."""
+    if model_task(config.model.name) != "segmentation":
+        raise InputError(f"{config.model.name!r} is not a segmentation model")
     datasets = cell_datasets(root, config.data)
     seed_everything(config.train.seed)
     model = create_model(config.model.name, **config.model.args)

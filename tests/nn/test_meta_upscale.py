@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+from fractions import Fraction
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from bioscope.data.degrade import as_scale, lr_size
+from bioscope.errors import InputError
+from bioscope.geometry import source_index, sr_size
+from bioscope.nn.meta_upscale import WeightPredictor, meta_upscale, official_meta_upscale
+
+SCALES = [1.1, 1.4, 2, 2.3, 2.7, 3.3, 3.7, 4]
+
+
+def naive(features, scale, predictor):
+    """Per output pixel: its own weights from the MLP, a k x k window around its source pixel."""
+    batch, channels, height, width = features.shape
+    k = predictor.kernel
+    padded = F.pad(features, (k // 2,) * 4)
+    out = torch.zeros(
+        batch,
+        predictor.out_channels,
+        sr_size(height, scale),
+        sr_size(width, scale),
+        dtype=features.dtype,
+    )
+    for i in range(out.shape[-2]):
+        row, dh = source_index(i, scale)
+        for j in range(out.shape[-1]):
+            col, dw = source_index(j, scale)
+            inputs = torch.tensor([[1 / float(scale), float(dh), float(dw)]], dtype=features.dtype)
+            weights = predictor(inputs).view(predictor.out_channels, channels, k, k)
+            window = padded[:, :, row : row + k, col : col + k]
+            out[:, :, i, j] = torch.einsum("ocxy,bcxy->bo", weights, window)
+    return out
+
+
+@pytest.mark.parametrize("value", SCALES)
+@pytest.mark.parametrize(("size", "out_channels"), [((7, 5), 1), ((5, 9), 3)])
+def test_equals_naive_per_pixel_reference(value, size, out_channels):
+    torch.manual_seed(0)
+    predictor = WeightPredictor(4, out_channels)
+    features = torch.randn(2, 4, *size)
+    scale = as_scale(value)
+    expected = naive(features, scale, predictor)
+    assert (meta_upscale(features, scale, predictor) - expected).abs().max() <= 1e-5
+    assert (official_meta_upscale(features, scale, predictor) - expected).abs().max() <= 1e-5
+
+
+@pytest.mark.parametrize("value", SCALES)
+@pytest.mark.parametrize("hr", [96, 97, 101])
+def test_output_size_is_the_pipeline_hr_size(value, hr):
+    scale = as_scale(value)
+    cropped, lr = lr_size(hr, scale)
+    predictor = WeightPredictor(2, 1)
+    out = meta_upscale(torch.zeros(1, 2, lr, lr), scale, predictor)
+    assert out.shape[-2:] == (cropped, cropped)
+
+
+def test_gradients_reach_the_weight_prediction_mlp():
+    predictor = WeightPredictor(3, 1, quiet_init=True)
+    features = torch.randn(1, 3, 6, 6, requires_grad=True)
+    target = torch.randn(1, 1, 15, 15)
+    for _ in range(2):  # zero-initialised last layer: its gradient is nonzero, earlier ones follow
+        out = meta_upscale(features, Fraction(5, 2), predictor)
+        (out - target).square().mean().backward()
+        with torch.no_grad():
+            for p in predictor.parameters():
+                p -= 0.1 * p.grad
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in predictor.parameters())
+    assert features.grad.abs().sum() > 0
+
+
+def test_bad_input():
+    predictor = WeightPredictor(4, 1)
+    with pytest.raises(InputError, match="expected 4 feature channels"):
+        meta_upscale(torch.zeros(1, 3, 5, 5), Fraction(2), predictor)
+    with pytest.raises(InputError, match="positive Fraction"):
+        meta_upscale(torch.zeros(1, 4, 5, 5), 2.0, predictor)
