@@ -71,9 +71,10 @@ def main() -> None:
         runs["speedup"] = runs["official"]["ms"] / runs["bioscope"]["ms"]
         runs["memory_ratio"] = runs["official"]["peak_mb"] / max(runs["bioscope"]["peak_mb"], 1.0)
         results[scale] = runs
+        official, ours = runs["official"], runs["bioscope"]
         print(
-            f"x{scale}: official {runs['official']['ms']:.0f} ms / {runs['official']['peak_mb']:.0f} MB, "
-            f"bioscope {runs['bioscope']['ms']:.0f} ms / {runs['bioscope']['peak_mb']:.0f} MB: "
+            f"x{scale}: official {official['ms']:.0f} ms / {official['peak_mb']:.0f} MB, "
+            f"bioscope {ours['ms']:.0f} ms / {ours['peak_mb']:.0f} MB: "
             f"{runs['speedup']:.1f}x faster, {runs['memory_ratio']:.1f}x less memory"
         )
     args.out.mkdir(parents=True, exist_ok=True)

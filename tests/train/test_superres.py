@@ -88,7 +88,7 @@ def test_scale_batch_gives_one_scale_per_minibatch():
 
 def test_vgg_weights_are_required_and_explained(tmp_path, monkeypatch):
     monkeypatch.delenv("BIOSCOPE_VGG19_WEIGHTS", raising=False)
-    with pytest.raises(InputError, match="vgg19-dcbb9e9d.pth.*--vgg-weights"):
+    with pytest.raises(InputError, match=r"vgg19-dcbb9e9d\.pth.*--vgg-weights"):
         load_vgg19(None)
     with pytest.raises(InputError, match="no such VGG19 weights file"):
         load_vgg19(tmp_path / "missing.pth")

@@ -32,9 +32,9 @@ class WeightPredictor(nn.Module):
 
     ``quiet_init`` starts the last layer at zero, so the head first predicts nothing (with a
     bicubic skip the network starts at bicubic and learns the residual), and scales the predicted
-    weights by ``1 / hidden``: each output sums ``hidden x C_in k^2`` products of last-layer weights,
-    so without it one Adam step of size ``lr`` on every weight moves the output by hundreds of
-    times more than in an ordinary convolution (an equalised learning rate, as in ProGAN).
+    weights by ``1 / hidden``: each output sums ``hidden x C_in k^2`` products of last-layer
+    weights, so without it one Adam step of size ``lr`` on every weight moves the output hundreds
+    of times more than in an ordinary convolution (an equalised learning rate, as in ProGAN).
     """
 
     def __init__(
