@@ -56,3 +56,46 @@ def test_degrade_errors(cli, tmp_path):
     nib.save(nib.Nifti1Image(data, np.eye(4)), str(tmp_path / "4d.nii.gz"))
     result = cli("sr", "inspect", str(tmp_path / "4d.nii.gz"))
     assert result.returncode == 1 and "choose one (--volume N" in result.stderr
+
+
+def test_train_then_evaluate(cli, tmp_path):
+    config = tmp_path / "tiny.yaml"
+    config.write_text(
+        "model: {name: meta-srgan-tiny}\n"
+        "discriminator: {name: srgan-discriminator-tiny}\n"
+        "data: {patches: {patch: 40, per_slice: 1}, val_scales: [2.0]}\n"
+        "loss: {perceptual: gradient, warmup_updates: 2}\n"
+        "train: {epochs: 1, batch_size: 8}\n"
+    )
+    run = tmp_path / "run"
+    result = cli("sr", "train", "--config", str(config), "--out", str(run))
+    assert result.returncode == 0, result.stderr
+    assert "val PSNR" in result.stdout and (run / "best.safetensors").is_file()
+    out = tmp_path / "eval"
+    result = cli(
+        "sr",
+        "evaluate",
+        "--models",
+        "meta-srgan-tiny,bicubic",
+        "--checkpoints",
+        f"meta-srgan-tiny={run / 'best.safetensors'}",
+        "--scales",
+        "2,3.7",
+        "--out",
+        str(out),
+    )
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert set(metrics["scales"]) == {"2.0", "3.7"}
+    for key in ("psnr", "psnr_std", "ssim", "ssim_std"):
+        assert key in metrics["scales"]["2.0"]["bicubic"]
+    assert metrics["params"]["bicubic"] == 0 and metrics["params"]["meta-srgan-tiny"] > 0
+
+
+def test_evaluate_refuses_untrained_models_and_bad_configs(cli, tmp_path):
+    result = cli("sr", "evaluate", "--models", "meta-srgan", "--out", str(tmp_path))
+    assert result.returncode == 1 and "ships no trained meta-srgan weights" in result.stderr
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("loss: {perceptual: vgg}\n")
+    result = cli("sr", "train", "--config", str(bad), "--out", str(tmp_path / "run"))
+    assert result.returncode == 1 and "no VGG19 weights given" in result.stderr

@@ -7,15 +7,24 @@ import json
 from pathlib import Path
 
 import numpy as np
+import torch
+from tqdm import tqdm
 
 from bioscope.cli.args import load_yaml, positive_int
 from bioscope.data.degrade import as_scale, degrade
 from bioscope.data.mri import AXES
+from bioscope.data.superres import builtin_slices, split_volumes, volume_paths, volume_slices
 from bioscope.errors import InputError
-from bioscope.io import read_volume, write_image, write_nifti
+from bioscope.evaluate.superres import evaluate_sr, summarise_sr
+from bioscope.io import atomic_write_text, read_volume, write_image, write_nifti
 from bioscope.io.atomic import atomic_path
+from bioscope.io.tables import csv_text
 from bioscope.io.volumes import NIFTI_SUFFIXES, Volume
+from bioscope.models import create_model
+from bioscope.models.checkpoint import load_model
+from bioscope.models.registry import model_task
 from bioscope.models.vgg import ENV
+from bioscope.report.tables import markdown_table
 from bioscope.train.config import from_dict
 from bioscope.train.segmentation import ModelSpec
 from bioscope.train.superres import SRTrainConfig, train_superres
@@ -83,6 +92,28 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     train.add_argument("--device", choices=("cpu", "cuda"))
     train.add_argument("--resume", action="store_true", help="continue the run in --out")
     train.set_defaults(handler=run_train)
+
+    evaluate = sub.add_parser(
+        "evaluate",
+        help="PSNR/SSIM of SR models against bicubic on held-out slices",
+        description="Scores each model at each scale on the test slices (maximal information "
+        "crops; border ceil(scale) removed; PSNR on [0, 1]). Writes metrics.json, per_slice.csv "
+        "and table.md.",
+    )
+    evaluate.add_argument("--data", default="builtin", help="builtin or a BraTS/NIfTI folder")
+    evaluate.add_argument(
+        "--models",
+        default="meta-srgan,bicubic",
+        help="comma-separated model names (default meta-srgan,bicubic)",
+    )
+    evaluate.add_argument(
+        "--checkpoints",
+        default="",
+        help="comma-separated NAME=PATH, e.g. meta-srgan=runs/sr/best.safetensors",
+    )
+    evaluate.add_argument("--scales", default="1.5,2,2.5,3,3.5,4", help="comma-separated scales")
+    evaluate.add_argument("--out", type=Path, required=True, help="output folder")
+    evaluate.set_defaults(handler=run_evaluate)
 
 
 def inspect_volume(volume: Volume) -> dict[str, object]:
@@ -189,3 +220,66 @@ def run_train(args: argparse.Namespace) -> int:
         f"{best['val_bicubic_ssim']:.4f}); run written to {args.out}"
     )
     return 0
+
+
+def load_sr_models(names: list[str], checkpoints: str) -> dict[str, torch.nn.Module]:
+    """Models by name, from ``NAME=PATH`` checkpoints or weight-free (bicubic); never untrained."""
+    paths = {}
+    for item in filter(None, checkpoints.split(",")):
+        name, sep, path = item.partition("=")
+        if not sep:
+            raise InputError(f"--checkpoints takes NAME=PATH items, got {item!r}")
+        paths[name] = Path(path)
+    models = {}
+    for name in names:
+        if name in paths:
+            models[name] = load_model(paths[name], task="superres")[0]
+        elif model_task(name) == "superres" and not any(
+            True for _ in create_model(name).parameters()
+        ):
+            models[name] = create_model(name)
+        else:
+            raise InputError(
+                f"{name}: no checkpoint given, and bioscope ships no trained {name} weights; "
+                f"pass --checkpoints {name}=PATH (a checkpoint from 'bioscope sr train')"
+            )
+    return models
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    """Handle ``bioscope sr evaluate``."""
+    scales = [as_scale(v, allow_outside=True) for v in args.scales.split(",")]
+    models = load_sr_models([n for n in args.models.split(",") if n], args.checkpoints)
+    if args.data == "builtin":
+        slices = builtin_slices()["test"]
+    else:
+        slices = volume_slices(split_volumes(volume_paths(args.data))["test"])
+    with tqdm(total=len(slices), unit="slice", desc="evaluate", disable=None) as bar:
+        rows = evaluate_sr(models, slices, scales, progress=bar.update)
+    params = {n: sum(p.numel() for p in m.parameters()) for n, m in models.items()}
+    summary = {"data": args.data, **summarise_sr(rows, params)}
+    table = sr_table(summary)
+    atomic_write_text(args.out / "metrics.json", json.dumps(summary, indent=2))
+    atomic_write_text(args.out / "per_slice.csv", csv_text(rows))
+    atomic_write_text(args.out / "table.md", table + "\n")
+    print(table)
+    print(f"wrote metrics.json, per_slice.csv, table.md to {args.out}")
+    return 0
+
+
+def sr_table(summary: dict) -> str:
+    """A Table-1-like Markdown table: PSNR / SSIM (mean +- std) per scale and model."""
+    names = list(dict.fromkeys(n for per in summary["scales"].values() for n in per))
+    rows = []
+    for scale, per in summary["scales"].items():
+        cells = [f"x{float(scale):g}"]
+        for name in names:
+            m = per.get(name)
+            cells.append(
+                f"{m['psnr']:.2f} +- {m['psnr_std']:.2f} / {m['ssim']:.4f} +- {m['ssim_std']:.4f}"
+                if m
+                else "-"
+            )
+        rows.append(cells)
+    rows.append(["parameters", *(f"{summary['params'][n]:,}" for n in names)])
+    return markdown_table(["scale", *(f"{n}: PSNR dB / SSIM" for n in names)], rows)
