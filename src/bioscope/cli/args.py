@@ -55,3 +55,12 @@ def load_yaml(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise InputError(f"{path}: expected a YAML mapping at the top level")
     return data
+
+
+def run_config(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
+    """The raw configuration of a training command and where it came from: ``--config``, else,
+    when resuming, the run's own ``config.yaml``, else nothing (the built-in defaults)."""
+    path = args.config
+    if path is None and args.resume and (args.out / "config.yaml").is_file():
+        path = args.out / "config.yaml"
+    return (load_yaml(path), str(path)) if path else ({}, "config")

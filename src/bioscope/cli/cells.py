@@ -8,7 +8,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from bioscope.cli import cells_predict
-from bioscope.cli.args import default_workers, int_list, load_yaml, positive_int
+from bioscope.cli.args import default_workers, int_list, positive_int, run_config
 from bioscope.data.bbbc005 import (
     BBBC005_BLURS,
     BBBC005_COUNTS,
@@ -101,12 +101,9 @@ def run_simulate(args: argparse.Namespace) -> int:
 
 def run_train(args: argparse.Namespace) -> int:
     """Handle ``bioscope cells train``."""
-    config_path = args.config
-    if config_path is None and args.resume and (args.out / "config.yaml").is_file():
-        config_path = args.out / "config.yaml"
-    raw = load_yaml(config_path) if config_path else {}
+    raw, source = run_config(args)
     raw.pop("data_root", None)
-    config = from_dict(CellTrainConfig, raw, where=str(config_path or "config"))
+    config = from_dict(CellTrainConfig, raw, where=source)
     if args.model:
         if args.model != config.model.name:
             config.model.args = {}

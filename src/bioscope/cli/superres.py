@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from bioscope.cli.args import load_yaml, positive_int
+from bioscope.cli.args import positive_int, run_config
 from bioscope.data.degrade import as_scale, degrade
 from bioscope.data.mri import AXES
 from bioscope.data.superres import builtin_slices, split_volumes, volume_paths, volume_slices
@@ -193,12 +193,9 @@ def write_plane(path: Path, image: np.ndarray, dtype: str) -> Path:
 
 def run_train(args: argparse.Namespace) -> int:
     """Handle ``bioscope sr train``."""
-    config_path = args.config
-    if config_path is None and args.resume and (args.out / "config.yaml").is_file():
-        config_path = args.out / "config.yaml"
-    raw = load_yaml(config_path) if config_path else {}
+    raw, source = run_config(args)
     init = args.init or raw.pop("init", None)
-    config = from_dict(SRTrainConfig, raw, where=str(config_path or "config"))
+    config = from_dict(SRTrainConfig, raw, where=source)
     if args.model:
         config.model = ModelSpec(args.model)
     if args.data != "builtin" or args.images:
