@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from bioscope.data.cells import prepare_image
+from bioscope.data.cells import pad_to_multiple, prepare_image
 from bioscope.errors import InputError
 from bioscope.models.checkpoint import load_model
 
@@ -106,10 +106,7 @@ def predict_maps(
 def padded_forward(net: nn.Module, x: torch.Tensor, multiple: int = MULTIPLE) -> torch.Tensor:
     """Run ``net`` on ``x`` reflect-padded to a multiple of ``multiple``; crop the output back."""
     height, width = x.shape[-2:]
-    extra_h, extra_w = -height % multiple, -width % multiple
-    mode = "reflect" if min(height, width) > max(extra_h, extra_w) else "replicate"
-    out = net(F.pad(x, (0, extra_w, 0, extra_h), mode=mode))
-    return out[..., :height, :width]
+    return net(pad_to_multiple(x, multiple))[..., :height, :width]
 
 
 def sliding_window(net: nn.Module, x: torch.Tensor, tile: int, overlap: int) -> torch.Tensor:

@@ -236,23 +236,22 @@ def _random_crop(
     return out
 
 
+def pad_to_multiple(x: torch.Tensor, multiple: int, reflect: bool = True) -> torch.Tensor:
+    """Pad the last two axes of ``x`` at the bottom and right up to multiples of ``multiple``:
+    by reflection (images; replication where the image is too small to reflect) or with zeros."""
+    height, width = x.shape[-2:]
+    pad = (0, -width % multiple, 0, -height % multiple)
+    if not any(pad):
+        return x
+    if not reflect:
+        return F.pad(x, pad)
+    mode = "reflect" if min(height, width) > max(pad) else "replicate"
+    return F.pad(x[None], pad, mode=mode)[0] if x.ndim == 3 else F.pad(x, pad, mode=mode)
+
+
 def _pad(item: dict[str, torch.Tensor], multiple: int) -> dict[str, torch.Tensor]:
-    height, width = item["image"].shape[-2:]
-    extra_h, extra_w = -height % multiple, -width % multiple
-    out = dict(item)
-    out["valid"] = torch.tensor([height, width])
-    if extra_h or extra_w:
-        for key, tensor in item.items():
-            mode = (
-                "reflect"
-                if key == "image" and min(height, width) > max(extra_h, extra_w)
-                else "constant"
-            )
-            batched = (
-                tensor.reshape(1, -1, height, width).float() if key == "labels" else tensor[None]
-            )
-            padded = F.pad(batched, (0, extra_w, 0, extra_h), mode=mode)[0]
-            out[key] = padded[0].long() if key == "labels" else padded
+    out = {k: pad_to_multiple(v, multiple, reflect=k == "image") for k, v in item.items()}
+    out["valid"] = torch.tensor(list(item["image"].shape[-2:]))
     return out
 
 

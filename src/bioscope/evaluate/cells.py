@@ -74,6 +74,11 @@ def evaluate_cells(
     field_masks = {(r.name.field, r.name.stain): r.mask for r in records if r.mask is not None}
     result = CellEvaluation()
     cache: dict[str, np.ndarray] = {}
+    shown = {
+        (c, b)
+        for c in _spread({r.name.count for r in records})
+        for b in _spread({r.name.blur for r in records})
+    }
     for record in records:
         raw = read_image(record.image)
         maps = predict_maps(model, raw, mode)
@@ -106,7 +111,7 @@ def evaluate_cells(
                 result.f1_masks.append(truth[0])
         result.rows.append(row)
         key = f"C{record.name.count}_F{record.name.blur}"
-        if key not in result.examples and record.name.blur in (1, 23, 48):
+        if (record.name.count, record.name.blur) in shown and key not in result.examples:
             result.examples[key] = (raw, counts[methods[0]].labels, maps[0])
         if progress is not None:
             progress(1)
@@ -161,6 +166,12 @@ def _by_blur(
 ) -> dict[str, float]:
     blurs = sorted({r["blur"] for r in rows})
     return {str(b): float(np.mean([value(r) for r in rows if r["blur"] == b])) for b in blurs}
+
+
+def _spread(values: set[int]) -> set[int]:
+    """The smallest, middle and largest of ``values``."""
+    ordered = sorted(values)
+    return {ordered[0], ordered[len(ordered) // 2], ordered[-1]}
 
 
 def _cached(cache: dict[str, np.ndarray], path) -> np.ndarray | None:
