@@ -120,7 +120,7 @@ def sliding_window(net: nn.Module, x: torch.Tensor, tile: int, overlap: int) -> 
     pad_h, pad_w = max(tile - height, 0), max(tile - width, 0)
     if pad_h or pad_w:
         x = F.pad(x, (0, pad_w, 0, pad_h), mode="replicate")
-    weight = _gaussian_window(tile)
+    weight = gaussian_window(tile, tile)
     out, norm = None, torch.zeros(x.shape[-2:])
     for top in _starts(x.shape[-2], tile, tile - overlap):
         for left in _starts(x.shape[-1], tile, tile - overlap):
@@ -141,12 +141,15 @@ def _starts(length: int, tile: int, stride: int) -> list[int]:
     return starts
 
 
-def _gaussian_window(tile: int) -> torch.Tensor:
-    centre = (tile - 1) / 2
-    coords = torch.arange(tile, dtype=torch.float32) - centre
-    profile = torch.exp(-0.5 * (coords / (tile / 8)) ** 2)
-    window = profile[:, None] * profile[None, :]
-    return window.clamp(min=1e-3 * float(window.max()))
+def gaussian_window(height: int, width: int) -> torch.Tensor:
+    """Blending weight of a tile: separable Gaussian, sigma = side / 8 (MONAI's default). It is
+    never zero (>= 1e-7 at the corners), and it is not clamped: a floor on the product would give
+    every tile the same say along the image's borders, its contaminated edges included."""
+
+    def profile(n: int) -> torch.Tensor:
+        return torch.exp(-0.5 * ((torch.arange(n) - (n - 1) / 2) / (n / 8)) ** 2)
+
+    return profile(height)[:, None] * profile(width)[None, :]
 
 
 def image_outputs(path: Path, out: Path) -> dict[str, Path]:

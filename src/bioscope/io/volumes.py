@@ -175,3 +175,19 @@ def _looks_like_dicom(path: Path) -> bool:
     with path.open("rb") as handle:
         handle.seek(128)
         return handle.read(4) == b"DICM"
+
+
+def resampled_affine(affine: np.ndarray, factor: float, axis: int) -> np.ndarray:
+    """The affine after resampling the two axes other than ``axis`` by voxel-size ``factor``
+    (``s`` when shrinking by ``s``, ``1/s`` when enlarging), pixel centres aligned: new voxel
+    ``j`` sits at old voxel coordinate ``(j + 1/2) factor - 1/2``.
+
+    Example:
+        >>> resampled_affine(np.eye(4), 2.0, 2)[:3, 3].tolist()
+        [0.5, 0.5, 0.0]
+    """
+    factors = np.full(3, float(factor))
+    factors[axis] = 1.0
+    step = np.diag([*factors, 1.0])
+    step[:3, 3] = (factors - 1.0) / 2.0
+    return affine @ step

@@ -68,7 +68,8 @@ def load_model(
 
 
 #: Weights shipped inside the package, by task.
-SHIPPED = {"cells": "cells-default.safetensors"}
+SHIPPED = {"cells": "cells-default.safetensors", "superres": "sr-default.safetensors"}
+TRAIN_COMMAND = {"cells": "cells train", "superres": "sr train"}
 
 
 def shipped_weights(kind: str) -> Path:
@@ -83,7 +84,7 @@ def shipped_weights(kind: str) -> Path:
     if not path.is_file():
         raise InputError(
             f"this bioscope installation has no shipped {kind} model ({path} is missing); "
-            "pass --model with a checkpoint from 'bioscope cells train'"
+            f"pass --model with a checkpoint from 'bioscope {TRAIN_COMMAND[kind]}'"
         )
     return path
 
