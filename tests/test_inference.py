@@ -23,7 +23,7 @@ def test_tiles_match_one_pass_away_from_borders(tiny):
     assert tiled.shape == whole.shape == (1, 2, 100, 140)
     inner = (..., slice(24, -24), slice(24, -24))
     difference = (tiled - whole)[inner].abs().max().item()
-    assert difference < 1e-3 * whole[inner].abs().max().item(), difference
+    assert difference < 1e-2 * whole[inner].abs().max().item(), difference
     shifted = sliding_window(tiny, torch.roll(x, 16, dims=-1), tile=64, overlap=48)
     assert (shifted - tiled)[inner].abs().max() > 10 * difference  # the check can fail
 
