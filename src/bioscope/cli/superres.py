@@ -16,7 +16,7 @@ from bioscope.data.degrade import as_scale, degrade
 from bioscope.data.mri import AXES
 from bioscope.data.superres import builtin_slices, split_volumes, volume_paths, volume_slices
 from bioscope.errors import InputError
-from bioscope.evaluate.superres import evaluate_sr, summarise_sr
+from bioscope.evaluate.superres import evaluate_sr, summarise_sr, sweep
 from bioscope.io import atomic_write_text, read_volume, write_image, write_nifti
 from bioscope.io.atomic import atomic_path
 from bioscope.io.tables import csv_text
@@ -25,6 +25,7 @@ from bioscope.models import create_model
 from bioscope.models.checkpoint import load_model, shipped_weights
 from bioscope.models.registry import model_task
 from bioscope.models.vgg import ENV
+from bioscope.report.superres import plot_comparison, plot_sweep
 from bioscope.report.tables import markdown_table
 from bioscope.train.config import from_dict
 from bioscope.train.segmentation import ModelSpec
@@ -267,8 +268,19 @@ def run_evaluate(args: argparse.Namespace) -> int:
     atomic_write_text(args.out / "metrics.json", json.dumps(summary, indent=2))
     atomic_write_text(args.out / "per_slice.csv", csv_text(rows))
     atomic_write_text(args.out / "table.md", table + "\n")
+    hr, panels = sweep(models, slices[len(slices) // 2], scales)
+    compare_at = min(scales, key=lambda s: abs(s - 2))
+    plot_comparison(hr, panels, compare_at, args.out / "comparison.png")
+    learned = [n for n in models if n != "bicubic"]
+    plot_sweep(
+        panels,
+        ["bicubic", *learned[:1]] if "bicubic" in models else learned[:2],
+        args.out / "scale_sweep.png",
+    )
     print(table)
-    print(f"wrote metrics.json, per_slice.csv, table.md to {args.out}")
+    print(
+        f"wrote metrics.json, per_slice.csv, table.md, comparison.png, scale_sweep.png to {args.out}"
+    )
     return 0
 
 

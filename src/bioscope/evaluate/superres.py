@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
@@ -98,3 +99,39 @@ def summarise_sr(rows: Sequence[Mapping[str, Any]], params: Mapping[str, int]) -
             }
         out["scales"][str(scale)] = per_model
     return out
+
+
+@dataclass(frozen=True)
+class Panel:
+    """One upscaled crop with its scores, for figures."""
+
+    model: str
+    scale: Fraction
+    image: np.ndarray
+    psnr: float
+    ssim: float
+
+
+@torch.inference_mode()
+def sweep(
+    models: Mapping[str, nn.Module], image: np.ndarray, scales: Sequence[Fraction], crop: int = 160
+) -> tuple[np.ndarray, list[Panel]]:
+    """The HR crop of ``image`` and every model's upscaled LR at every scale it supports."""
+    hr = torch.from_numpy(informative_crop(image, crop).astype(np.float32))[None, None]
+    panels = []
+    for scale in scales:
+        pair = make_pair(hr, scale)
+        cut = border(float(scale))
+        for name, model in models.items():
+            if supports(model, scale):
+                sr = model.eval()(pair["lr"], scale).clamp(0, 1)
+                panels.append(
+                    Panel(
+                        name,
+                        scale,
+                        sr[0, 0].numpy(),
+                        float(psnr(sr, pair["hr"], crop=cut)[0]),
+                        float(ssim(sr, pair["hr"], crop=cut)[0]),
+                    )
+                )
+    return hr[0, 0].numpy(), panels
