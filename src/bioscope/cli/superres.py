@@ -278,9 +278,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
         args.out / "scale_sweep.png",
     )
     print(table)
-    print(
-        f"wrote metrics.json, per_slice.csv, table.md, comparison.png, scale_sweep.png to {args.out}"
-    )
+    print(f"wrote metrics.json, per_slice.csv, table.md and figures to {args.out}")
     return 0
 
 
