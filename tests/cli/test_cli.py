@@ -102,3 +102,10 @@ def test_train_on_a_folder_without_images(cli, tmp_path):
     result = cli("cells", "train", "--data", str(tmp_path), "--out", str(tmp_path / "run"))
     assert result.returncode == 1
     assert "no BBBC005 images found" in result.stderr
+
+
+def test_demo_runs(cli, tmp_path):
+    result = cli("demo", "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert "wrote 36 images" in result.stdout
+    assert len(index_bbbc005(tmp_path / "cells")) == 36
