@@ -30,6 +30,7 @@ union of shapes exactly and every placed cell keeps its own label.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -175,7 +176,7 @@ def simulate_field(
     centres: list[tuple[float, float]] = []
     for position in _proposals(count, rng, params):
         cell = _make_cell(rng, params)
-        accepted = _place_nucleus(cell, position, occupied, rng, params)
+        accepted = _place_nucleus(cell, position, occupied, params)
         if accepted is None:
             continue
         centres.append(accepted)
@@ -291,7 +292,9 @@ def _make_cell(rng: np.random.Generator, params: SimcepParams) -> _Cell:
     return _Cell(nucleus, cytoplasm)
 
 
-def _proposals(count: int, rng: np.random.Generator, params: SimcepParams):
+def _proposals(
+    count: int, rng: np.random.Generator, params: SimcepParams
+) -> Iterator[Callable[[], np.ndarray]]:
     """Yield, per requested cell, a function that draws one candidate centre."""
     size = np.array([params.height, params.width], float)
     clustered = round(params.cluster_fraction * count)
@@ -310,9 +313,8 @@ def _proposals(count: int, rng: np.random.Generator, params: SimcepParams):
 
 def _place_nucleus(
     cell: _Cell,
-    propose,
+    propose: Callable[[], np.ndarray],
     occupied: np.ndarray,
-    rng: np.random.Generator,
     params: SimcepParams,
 ) -> tuple[float, float] | None:
     """Try up to ``max_retries`` positions; mark and return the first acceptable centre."""

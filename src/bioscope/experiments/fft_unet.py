@@ -94,7 +94,7 @@ def reproduce_fft_unet(
     for label, samples in times.items():
         results["models"][label]["interleaved_ms_per_step"] = statistics.median(samples)
     results["wall_seconds"] = time.perf_counter() - start
-    _write(out, results, config)
+    _write(out, results)
     return results
 
 
@@ -146,7 +146,7 @@ def _train_config(config: ReproduceConfig, spec: ModelSpec) -> CellTrainConfig:
     )
 
 
-def _write(out: Path, results: dict[str, Any], config: ReproduceConfig) -> None:
+def _write(out: Path, results: dict[str, Any]) -> None:
     rows = table_rows(results)
     atomic_write_text(out / "table_1.md", markdown_table(TABLE_HEADER, rows) + "\n")
     atomic_write_text(
