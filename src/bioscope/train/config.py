@@ -38,9 +38,11 @@ def from_dict(cls: type[T], data: dict[str, Any] | None, where: str = "config") 
     for name, value in data.items():
         hint = hints[name]
         nested = _dataclass_of(hint)
-        kwargs[name] = (
-            from_dict(nested, value, f"{where}.{name}") if nested and value is not None else value
-        )
+        if nested and value is not None:
+            value = from_dict(nested, value, f"{where}.{name}")
+        elif isinstance(value, list) and _is_tuple(hint):
+            value = tuple(value)
+        kwargs[name] = value
     try:
         return cls(**kwargs)
     except (TypeError, ValueError) as exc:
@@ -68,3 +70,12 @@ def _dataclass_of(hint: Any) -> type | None:
             if dataclasses.is_dataclass(arg):
                 return arg
     return None
+
+
+def _is_tuple(hint: Any) -> bool:
+    options = (
+        typing.get_args(hint)
+        if typing.get_origin(hint) in (typing.Union, types.UnionType)
+        else (hint,)
+    )
+    return any(typing.get_origin(option) is tuple for option in options)
