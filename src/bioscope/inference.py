@@ -42,11 +42,14 @@ class CellModel:
             per-cell distance map.
         size: the training square for ``resize`` mode, or ``None`` for a native-resolution model.
         source: where it was loaded from, for messages and reports.
+        threshold: probability above which a pixel is cell (the training config's, possibly
+            recalibrated on validation data at export).
     """
 
     net: nn.Module
     size: int | None
     source: str
+    threshold: float = 0.5
 
     @property
     def outputs(self) -> int:
@@ -62,8 +65,9 @@ class CellModel:
 def load_cell_model(path: str | os.PathLike[str]) -> CellModel:
     """Load a segmentation checkpoint written by ``bioscope cells train``."""
     net, meta = load_model(path, task="segmentation")
-    data = (meta.get("config") or {}).get("data") or {}
-    return CellModel(net, data.get("size", 256), str(path))
+    config = meta.get("config") or {}
+    data, optim = config.get("data") or {}, config.get("optim") or {}
+    return CellModel(net, data.get("size", 256), str(path), float(optim.get("threshold", 0.5)))
 
 
 @torch.inference_mode()

@@ -5,8 +5,8 @@ from __future__ import annotations
 from bioscope.data.bbbc005 import index_bbbc005
 
 
-def test_simulate_writes_bbbc005_layout(cli, tmp_path):
-    result = cli(
+def test_simulate_writes_bbbc005_layout(cli_subprocess, tmp_path):
+    result = cli_subprocess(
         "cells",
         "simulate",
         "--out",
@@ -29,22 +29,22 @@ def test_simulate_writes_bbbc005_layout(cli, tmp_path):
     assert {r.name.well for r in records} == {"A01", "A02", "B01", "B02"}
 
 
-def test_bad_argument_exits_nonzero_with_readable_message(cli, tmp_path):
-    result = cli("cells", "simulate", "--out", str(tmp_path), "--counts", "1,many")
+def test_bad_argument_exits_nonzero_with_readable_message(cli_subprocess, tmp_path):
+    result = cli_subprocess("cells", "simulate", "--out", str(tmp_path), "--counts", "1,many")
     assert result.returncode == 2
     assert "expected comma-separated integers" in result.stderr
     assert "Traceback" not in result.stderr
 
 
-def test_bad_value_exits_one_with_readable_message(cli, tmp_path):
-    result = cli("cells", "simulate", "--out", str(tmp_path), "--blur", "0")
+def test_bad_value_exits_one_with_readable_message(cli_subprocess, tmp_path):
+    result = cli_subprocess("cells", "simulate", "--out", str(tmp_path), "--blur", "0")
     assert result.returncode == 1
     assert result.stderr.strip() == "bioscope: error: blur levels F must be >= 1, got 0"
 
 
-def test_out_is_a_file(cli, tmp_path):
+def test_out_is_a_file(cli_subprocess, tmp_path):
     (tmp_path / "file").write_text("x")
-    result = cli(
+    result = cli_subprocess(
         "cells",
         "simulate",
         "--out",
@@ -62,9 +62,9 @@ def test_out_is_a_file(cli, tmp_path):
     assert "Traceback" not in result.stderr
 
 
-def test_missing_command_and_version(cli):
-    assert cli().returncode == 2
-    version = cli("--version")
+def test_missing_command_and_version(cli_subprocess):
+    assert cli_subprocess().returncode == 2
+    version = cli_subprocess("--version")
     assert version.returncode == 0 and version.stdout.startswith("bioscope ")
 
 

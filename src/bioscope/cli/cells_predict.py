@@ -50,6 +50,11 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     export = sub.add_parser("export", help="strip a training checkpoint to its weights")
     export.add_argument("checkpoint", type=Path, help="e.g. RUN/best.safetensors")
     export.add_argument("--out", type=Path, required=True, help="weights file to write")
+    export.add_argument(
+        "--threshold",
+        type=float,
+        help="mask threshold to record (choose it on validation data, not test)",
+    )
     export.set_defaults(handler=run_export)
 
 
@@ -104,10 +109,10 @@ def run_predict(args: argparse.Namespace) -> int:
         try:
             raw = read_image(path)
             maps = predict_maps(model, raw, args.mode)
-            result = count_cells(maps, methods[0])
+            result = count_cells(maps, methods[0], model.threshold)
             out = image_outputs(path, args.out)
             write_image(out["prob"], maps[0])
-            write_image(out["mask"], ((maps[0] > 0.5) * 255).astype("uint8"))
+            write_image(out["mask"], ((maps[0] > model.threshold) * 255).astype("uint8"))
             write_image(out["labels"], result.labels.astype("uint16"), compress=True)
             write_image(out["overlay"], overlay(raw, result.labels, result.count))
             print(f"{path}: {result.count} cells ({methods[0]}) -> {out['overlay']}")
@@ -185,6 +190,6 @@ def evaluation_table(summary: dict) -> str:
 
 def run_export(args: argparse.Namespace) -> int:
     """Handle ``bioscope cells export``."""
-    path = export_weights(args.checkpoint, args.out)
+    path = export_weights(args.checkpoint, args.out, threshold=args.threshold)
     print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
     return 0

@@ -33,16 +33,16 @@ from bioscope.metrics.segmentation import dice, foreground_iou, paper_mean_iou
 CELLPROFILER_MAE = {"f1": 3.35, "all": 14.9}
 
 
-def count_cells(maps: np.ndarray, method: str) -> CountResult:
+def count_cells(maps: np.ndarray, method: str, threshold: float = 0.5) -> CountResult:
     """Count with ``method`` (see :data:`bioscope.counting.METHODS`) from predicted maps."""
     if method == "paper":
-        return count_paper(maps[0])
+        return count_paper(maps[0], threshold=threshold)
     if method == "watershed":
-        return count_watershed(maps[0])
+        return count_watershed(maps[0], threshold=threshold)
     if method == "distance":
         if maps.shape[0] < 2:
             raise InputError("method 'distance' needs a model with a distance head (2 outputs)")
-        return count_distance(maps[0], maps[1])
+        return count_distance(maps[0], maps[1], threshold=threshold)
     raise InputError(f"unknown counting method {method!r}; known: {', '.join(METHODS)}")
 
 
@@ -92,7 +92,7 @@ def evaluate_cells(
         truth_labels = _cached(cache, record.labels)
         counts = {}
         for method in methods:
-            counted = count_cells(maps, method)
+            counted = count_cells(maps, method, model.threshold)
             counts[method] = counted
             row[f"count_{method}"] = counted.count
             if truth_labels is not None:
@@ -103,7 +103,7 @@ def evaluate_cells(
         mask_path = field_masks.get((record.name.field, record.name.stain))
         if mask_path is not None:
             truth = torch.from_numpy(_cached(cache, mask_path) > 0)[None]
-            pred = torch.from_numpy(maps[0] > 0.5)[None]
+            pred = torch.from_numpy(maps[0] > model.threshold)[None]
             row["foreground_iou"] = float(foreground_iou(pred, truth)[0])
             row["dice"] = float(dice(pred, truth)[0])
             if record.mask is not None:

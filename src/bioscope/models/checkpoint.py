@@ -90,7 +90,7 @@ def shipped_weights(kind: str) -> Path:
 
 
 def export_weights(
-    source: str | os.PathLike[str], dest: str | os.PathLike[str], note: str = ""
+    source: str | os.PathLike[str], dest: str | os.PathLike[str], threshold: float | None = None
 ) -> Path:
     """Write the networks of a training checkpoint without optimiser and RNG state (for shipping).
 
@@ -104,6 +104,10 @@ def export_weights(
         if k in meta
     }
     keep["exported_from"] = Path(source).name
-    if note:
-        keep["note"] = note
+    if threshold is not None:
+        if not 0 < threshold < 1:
+            raise InputError(f"threshold must be in (0, 1), got {threshold}")
+        config = dict(keep.get("config") or {})
+        config["optim"] = {**(config.get("optim") or {}), "threshold": threshold}
+        keep["config"] = config
     return save_checkpoint(dest, weights, keep)
