@@ -52,12 +52,6 @@ class CellModel:
     threshold: float = 0.5
 
     @property
-    def outputs(self) -> int:
-        """Number of output channels (2 when there is a distance head)."""
-        with torch.inference_mode():
-            return int(self.net(torch.zeros(1, 1, 32, 32)).shape[1])
-
-    @property
     def default_mode(self) -> Mode:
         return "native" if self.size is None else "resize"
 

@@ -13,7 +13,7 @@ from bioscope.cli.args import int_list
 from bioscope.counting import METHODS
 from bioscope.data.bbbc005 import index_bbbc005
 from bioscope.errors import BioscopeError, InputError
-from bioscope.evaluate.cells import count_cells, default_method, evaluate_cells, summarise
+from bioscope.evaluate.cells import DEFAULT_METHOD, count_cells, evaluate_cells, summarise
 from bioscope.inference import CellModel, image_outputs, load_cell_model, predict_maps
 from bioscope.io import atomic_write_text, read_image, write_image
 from bioscope.io.tables import csv_text
@@ -72,7 +72,7 @@ def _model_options(parser: argparse.ArgumentParser, several: bool = False) -> No
             if several
             else "counting method. "
         )
-        + f"{methods}. Default: distance for two-output models, else watershed",
+        + f"{methods}. Default: {DEFAULT_METHOD}",
     )
     parser.add_argument(
         "--mode",
@@ -84,7 +84,7 @@ def _model_options(parser: argparse.ArgumentParser, several: bool = False) -> No
 
 def _load(args: argparse.Namespace) -> tuple[CellModel, list[str]]:
     model = load_cell_model(args.model if args.model else shipped_weights("cells"))
-    methods = args.method.split(",") if args.method else [default_method(model)]
+    methods = args.method.split(",") if args.method else [DEFAULT_METHOD]
     unknown = [m for m in methods if m not in METHODS]
     if unknown:
         raise InputError(f"unknown counting method {unknown[0]!r}; known: {', '.join(METHODS)}")
