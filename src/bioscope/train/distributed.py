@@ -58,8 +58,10 @@ def init_distributed(device: str | None = None) -> DistContext:
 
 
 def close_distributed(context: DistContext) -> None:
-    """Leave the process group, if one was joined."""
+    """Leave the process group, if one was joined, after a barrier: a rank that tears the group
+    down while its peer still uses it can leave that peer hanging at exit."""
     if context.distributed and dist.is_initialized():
+        dist.barrier()
         dist.destroy_process_group()
 
 
