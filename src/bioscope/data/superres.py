@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -118,8 +118,6 @@ def image_folder_slices(root: str | os.PathLike[str]) -> list[np.ndarray]:
 
 
 def _normalised(volume: Volume) -> Volume:
-    from dataclasses import replace
-
     return replace(volume, data=normalize_volume(volume.data))
 
 

@@ -7,7 +7,7 @@ pretrain on natural images, fine-tune on MRI (``init`` loads the pretrained gene
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -207,23 +207,16 @@ class SuperResTask(Task):
         return {k: float(np.mean(v)) for k, v in scores.items()}
 
 
-def _perceptual(config: SRLossConfig) -> nn.Module | None:
+def _perceptual(
+    config: SRLossConfig,
+) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None:
     if config.perceptual == "vgg":
         return PerceptualLoss(load_vgg19(config.vgg_weights, config.vgg_layer))
     if config.perceptual == "gradient":
-        return _Callable(gradient_loss)
+        return gradient_loss
     if config.perceptual == "none":
         return None
     raise InputError(f"unknown perceptual loss {config.perceptual!r}; use vgg, gradient or none")
-
-
-class _Callable(nn.Module):
-    def __init__(self, fn):
-        super().__init__()
-        self.fn = fn
-
-    def forward(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        return self.fn(pred, target)
 
 
 def sr_slices(config: SRDataConfig) -> dict[str, list[np.ndarray]]:
