@@ -93,8 +93,8 @@ def test_train_then_evaluate(cli, tmp_path):
 
 
 def test_evaluate_refuses_untrained_models_and_bad_configs(cli, tmp_path):
-    result = cli("sr", "evaluate", "--models", "meta-srgan", "--out", str(tmp_path))
-    assert result.returncode == 1 and "ships no trained meta-srgan weights" in result.stderr
+    result = cli("sr", "evaluate", "--models", "srgan", "--out", str(tmp_path))
+    assert result.returncode == 1 and "ships no trained srgan weights" in result.stderr
     bad = tmp_path / "bad.yaml"
     bad.write_text("loss: {perceptual: vgg}\n")
     result = cli("sr", "train", "--config", str(bad), "--out", str(tmp_path / "run"))

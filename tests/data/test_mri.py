@@ -118,3 +118,16 @@ def test_brats_layout_folder_and_png_folder(tmp_path):
         image_folder_slices(tmp_path / "brats")
     with pytest.raises(InputError, match="no NIfTI volumes"):
         volume_paths(tmp_path / "div2k")
+
+
+def test_photo_slices_are_the_bundled_photographs():
+    from bioscope.data.superres import PHOTOS, HRPatches, PatchConfig, photo_slices
+
+    photos = photo_slices()
+    assert len(photos["train"]) == len(PHOTOS) - 2 and len(photos["val"]) == 2
+    assert not photos["test"]
+    for image in photos["train"] + photos["val"]:
+        assert image.ndim == 2 and image.dtype == np.float32
+        assert 0 <= image.min() and image.max() <= 1 and image.std() > 0.01
+    patches = HRPatches(photos["val"], PatchConfig(crop=None, patch=40, per_slice=3))
+    assert len(patches) == 6 and patches[0].shape == (1, 40, 40)

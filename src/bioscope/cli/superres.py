@@ -16,17 +16,14 @@ from bioscope.data.degrade import as_scale, degrade
 from bioscope.data.mri import AXES
 from bioscope.data.superres import builtin_slices, split_volumes, volume_paths, volume_slices
 from bioscope.errors import InputError
-from bioscope.evaluate.superres import evaluate_sr, summarise_sr, sweep
-from bioscope.io import atomic_write_text, read_volume, write_image, write_nifti
+from bioscope.io import read_volume, write_image, write_nifti
 from bioscope.io.atomic import atomic_path
-from bioscope.io.tables import csv_text
 from bioscope.io.volumes import NIFTI_SUFFIXES, Volume, resampled_affine
 from bioscope.models import create_model
-from bioscope.models.checkpoint import load_model, shipped_weights
+from bioscope.models.checkpoint import load_model, shipped_model_name, shipped_weights
 from bioscope.models.registry import model_task
 from bioscope.models.vgg import ENV
-from bioscope.report.superres import plot_comparison, plot_sweep
-from bioscope.report.tables import markdown_table
+from bioscope.report.superres import sr_table, write_sr_evaluation
 from bioscope.train.config import from_dict
 from bioscope.train.segmentation import ModelSpec
 from bioscope.train.superres import SRTrainConfig, train_superres
@@ -78,7 +75,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     train.add_argument(
         "--data",
         default="builtin",
-        help="builtin (the ICBM152 template), a BraTS/NIfTI folder, or a PNG folder",
+        help="builtin (the ICBM152 template), photos (scikit-image's bundled photographs), "
+        "a BraTS/NIfTI folder, or a PNG folder",
     )
     train.add_argument(
         "--images", action="store_true", help="--data is a folder of PNG photographs"
@@ -118,8 +116,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "evaluate",
         help="PSNR/SSIM of SR models against bicubic on held-out slices",
         description="Scores each model at each scale on the test slices (maximal information "
-        "crops; border ceil(scale) removed; PSNR on [0, 1]). Writes metrics.json, per_slice.csv "
-        "and table.md.",
+        "crops; border ceil(scale) removed; PSNR on [0, 1]). Writes metrics.json, per_slice.csv, "
+        "table.md, comparison.png and scale_sweep.png. meta-srgan without a checkpoint is the "
+        "shipped model.",
     )
     evaluate.add_argument("--data", default="builtin", help="builtin or a BraTS/NIfTI folder")
     evaluate.add_argument(
@@ -229,7 +228,8 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def load_sr_models(names: list[str], checkpoints: str) -> dict[str, torch.nn.Module]:
-    """Models by name, from ``NAME=PATH`` checkpoints or weight-free (bicubic); never untrained."""
+    """Models by name: from ``NAME=PATH`` checkpoints, weight-free (bicubic), or the shipped
+    weights (meta-srgan); never untrained."""
     paths = {}
     for item in filter(None, checkpoints.split(",")):
         name, sep, path = item.partition("=")
@@ -244,6 +244,8 @@ def load_sr_models(names: list[str], checkpoints: str) -> dict[str, torch.nn.Mod
             True for _ in create_model(name).parameters()
         ):
             models[name] = create_model(name)
+        elif name == shipped_model_name("superres"):
+            models[name] = load_model(shipped_weights("superres"), task="superres")[0]
         else:
             raise InputError(
                 f"{name}: no checkpoint given, and bioscope ships no trained {name} weights; "
@@ -261,43 +263,10 @@ def run_evaluate(args: argparse.Namespace) -> int:
     else:
         slices = volume_slices(split_volumes(volume_paths(args.data))["test"])
     with tqdm(total=len(slices), unit="slice", desc="evaluate", disable=None) as bar:
-        rows = evaluate_sr(models, slices, scales, progress=bar.update)
-    params = {n: sum(p.numel() for p in m.parameters()) for n, m in models.items()}
-    summary = {"data": args.data, **summarise_sr(rows, params)}
-    table = sr_table(summary)
-    atomic_write_text(args.out / "metrics.json", json.dumps(summary, indent=2))
-    atomic_write_text(args.out / "per_slice.csv", csv_text(rows))
-    atomic_write_text(args.out / "table.md", table + "\n")
-    hr, panels = sweep(models, slices[len(slices) // 2], scales)
-    compare_at = min(scales, key=lambda s: abs(s - 2))
-    plot_comparison(hr, panels, compare_at, args.out / "comparison.png")
-    learned = [n for n in models if n != "bicubic"]
-    plot_sweep(
-        panels,
-        ["bicubic", *learned[:1]] if "bicubic" in models else learned[:2],
-        args.out / "scale_sweep.png",
-    )
-    print(table)
+        summary = write_sr_evaluation(args.out, models, slices, scales, args.data, bar.update)
+    print(sr_table(summary))
     print(f"wrote metrics.json, per_slice.csv, table.md and figures to {args.out}")
     return 0
-
-
-def sr_table(summary: dict) -> str:
-    """A Table-1-like Markdown table: PSNR / SSIM (mean +- std) per scale and model."""
-    names = list(dict.fromkeys(n for per in summary["scales"].values() for n in per))
-    rows = []
-    for scale, per in summary["scales"].items():
-        cells = [f"x{float(scale):g}"]
-        for name in names:
-            m = per.get(name)
-            cells.append(
-                f"{m['psnr']:.2f} +- {m['psnr_std']:.2f} / {m['ssim']:.4f} +- {m['ssim_std']:.4f}"
-                if m
-                else "-"
-            )
-        rows.append(cells)
-    rows.append(["parameters", *(f"{summary['params'][n]:,}" for n in names)])
-    return markdown_table(["scale", *(f"{n}: PSNR dB / SSIM" for n in names)], rows)
 
 
 def run_upscale(args: argparse.Namespace) -> int:

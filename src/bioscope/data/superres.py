@@ -8,7 +8,9 @@ Sources (each gives 2-D float32 slices in [0, 1]):
   single scan: never report results on it alone.
 * a BraTS folder (``<case>/<case>_<modality>.nii.gz``) or any folder of NIfTI volumes, split by
   volume (never by slice);
-* a DIV2K-style folder of PNGs (RGB as BT.601 luminance), for natural-image pretraining.
+* a DIV2K-style folder of PNGs (RGB as BT.601 luminance), for natural-image pretraining;
+* ``photos``: the real photographs bundled in the scikit-image wheel (:data:`PHOTOS`), the
+  natural images that ship offline, for pretraining without a download.
 
 Slices are read once and kept as arrays, so an epoch reads no file twice.
 """
@@ -40,6 +42,28 @@ from bioscope.io import read_image, read_volume, to_grey
 from bioscope.io.volumes import NIFTI_SUFFIXES, Volume
 
 TEMPLATE = "mni_icbm152_t1_tal_nlin_sym_09a_converted.nii.gz"
+
+#: Real photographs (and micrographs) bundled in scikit-image, by ``skimage.data`` loader name;
+#: the synthetic ones (chessboard, logo, phantom, ...) are left out. The last two validate.
+PHOTOS = (
+    "astronaut",
+    "brick",
+    "camera",
+    "cell",
+    "chelsea",
+    "coins",
+    "grass",
+    "gravel",
+    "hubble_deep_field",
+    "immunohistochemistry",
+    "moon",
+    "page",
+    "retina",
+    "rocket",
+    "text",
+    "coffee",
+    "microaneurysms",
+)
 
 
 def builtin_volume() -> Volume:
@@ -117,15 +141,24 @@ def image_folder_slices(root: str | os.PathLike[str]) -> list[np.ndarray]:
     return out
 
 
+def photo_slices() -> dict[str, list[np.ndarray]]:
+    """:data:`PHOTOS` as luminance images in [0, 1]: the last two validate, none test."""
+    import skimage.data
+
+    images = [to_grey(getattr(skimage.data, name)()) / np.float32(255) for name in PHOTOS]
+    return {"train": images[:-2], "val": images[-2:], "test": []}
+
+
 def _normalised(volume: Volume) -> Volume:
     return replace(volume, data=normalize_volume(volume.data))
 
 
 @dataclass(frozen=True)
 class PatchConfig:
-    """The paper's patching: the informative crop of each slice, then N random HR patches."""
+    """The paper's patching: the informative crop of each slice (``crop: null``: the whole
+    image, for photographs), then N random HR patches."""
 
-    crop: int = 160
+    crop: int | None = 160
     patch: int = 96
     per_slice: int = 16
     min_signal: float = 0.25
@@ -139,7 +172,7 @@ class HRPatches(Dataset):
         rng = np.random.default_rng(config.seed)
         patches: list[np.ndarray] = []
         for image in slices:
-            crop = informative_crop(image, config.crop)
+            crop = image if config.crop is None else informative_crop(image, config.crop)
             if min(crop.shape) < config.patch:
                 continue
             patches += random_patches(crop, config.per_slice, config.patch, rng, config.min_signal)

@@ -1,17 +1,67 @@
-"""Figures of SR results: side-by-side crops (the paper's Fig. 7) and a scale sweep (Fig. 8)."""
+"""SR evaluation written out: metrics, a Table-1-like table, side-by-side crops (the paper's
+Fig. 7) and a scale sweep (Fig. 8)."""
 
 from __future__ import annotations
 
+import json
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
+from torch import nn
 
-from bioscope.evaluate.superres import Panel
+from bioscope.evaluate.superres import Panel, evaluate_sr, summarise_sr, sweep
+from bioscope.io import atomic_write_text
+from bioscope.io.tables import csv_text
 from bioscope.report.figures import save_figure
+from bioscope.report.tables import markdown_table
+
+
+def write_sr_evaluation(
+    out: str | os.PathLike[str],
+    models: Mapping[str, nn.Module],
+    slices: Sequence[np.ndarray],
+    scales: Sequence[Fraction],
+    data: str,
+    progress: Callable[[int], None] | None = None,
+) -> dict[str, Any]:
+    """Score ``models`` on ``slices`` at ``scales``; write ``metrics.json``, ``per_slice.csv``,
+    ``table.md``, ``comparison.png`` and ``scale_sweep.png`` to ``out``; return the summary."""
+    out = Path(out)
+    rows = evaluate_sr(models, slices, scales, progress=progress)
+    params = {n: sum(p.numel() for p in m.parameters()) for n, m in models.items()}
+    summary = {"data": data, **summarise_sr(rows, params)}
+    atomic_write_text(out / "metrics.json", json.dumps(summary, indent=2))
+    atomic_write_text(out / "per_slice.csv", csv_text(rows))
+    atomic_write_text(out / "table.md", sr_table(summary) + "\n")
+    hr, panels = sweep(models, slices[len(slices) // 2], scales)
+    plot_comparison(hr, panels, min(scales, key=lambda s: abs(s - 2)), out / "comparison.png")
+    learned = [n for n in models if n != "bicubic"]
+    shown = ["bicubic", *learned[-1:]] if "bicubic" in models else learned[:2]
+    plot_sweep(panels, shown, out / "scale_sweep.png")
+    return summary
+
+
+def sr_table(summary: Mapping[str, Any]) -> str:
+    """A Table-1-like Markdown table: PSNR / SSIM (mean +- std) per scale and model."""
+    names = list(dict.fromkeys(n for per in summary["scales"].values() for n in per))
+    rows = []
+    for scale, per in summary["scales"].items():
+        cells = [f"x{float(scale):g}"]
+        for name in names:
+            m = per.get(name)
+            cells.append(
+                f"{m['psnr']:.2f} +- {m['psnr_std']:.2f} / {m['ssim']:.4f} +- {m['ssim_std']:.4f}"
+                if m
+                else "-"
+            )
+        rows.append(cells)
+    rows.append(["parameters", *(f"{summary['params'][n]:,}" for n in names)])
+    return markdown_table(["scale", *(f"{n}: PSNR dB / SSIM" for n in names)], rows)
 
 
 def plot_comparison(

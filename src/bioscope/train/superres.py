@@ -26,6 +26,7 @@ from bioscope.data.superres import (
     builtin_slices,
     image_folder_slices,
     make_pair,
+    photo_slices,
     split_volumes,
     volume_paths,
     volume_slices,
@@ -50,8 +51,9 @@ class SRDataConfig:
     """Where HR patches come from and which scales to train on.
 
     Attributes:
-        source: ``"builtin"`` (the template), a BraTS/NIfTI folder, or a folder of PNGs
-            (``images: true``, DIV2K-style pretraining).
+        source: ``"builtin"`` (the template), ``"photos"`` (scikit-image's bundled
+            photographs), a BraTS/NIfTI folder, or a folder of PNGs (``images: true``,
+            DIV2K-style pretraining).
         images: ``source`` is a folder of natural-image PNGs.
         modality: BraTS modality (file suffix).
         scales: ``[low, high, step]`` of the per-minibatch scale (x2 models: ``[2, 2, 1]``).
@@ -223,6 +225,8 @@ def sr_slices(config: SRDataConfig) -> dict[str, list[np.ndarray]]:
     """Train/val/test slices of the configured source."""
     if config.source == "builtin":
         return builtin_slices(config.axis)
+    if config.source == "photos":
+        return photo_slices()
     if config.images:
         images = image_folder_slices(config.source)
         cut = max(1, len(images) // 10)
