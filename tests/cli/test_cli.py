@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from bioscope.data.bbbc005 import index_bbbc005
 
 
@@ -104,8 +106,22 @@ def test_train_on_a_folder_without_images(cli, tmp_path):
     assert "no BBBC005 images found" in result.stderr
 
 
-def test_demo_runs(cli, tmp_path):
-    result = cli("demo", "--out", str(tmp_path))
-    assert result.returncode == 0, result.stderr
-    assert "wrote 36 images" in result.stdout
-    assert len(index_bbbc005(tmp_path / "cells")) == 36
+def test_demo_writes_report_and_summary(tmp_path):
+    from bioscope.data.synthetic import SimulationPlan
+    from bioscope.experiments.demo import run_demo
+
+    plan = SimulationPlan(counts=(14,), blurs=(1, 48), sites=1, seed=7)
+    summary = run_demo(tmp_path, plan=plan, log=lambda _: None)
+    assert len(index_bbbc005(tmp_path / "cells" / "data", stains=[2])) == 2
+    cells = summary["cells"]
+    assert cells["images"] == 2 and set(cells["count_mae_by_blur"]) == {"1", "48"}
+    assert 0.5 < cells["foreground_iou"] <= 1  # the shipped model, not an untrained one
+    assert set(summary["superres"]["scales"]) == {"1.5", "2.5", "4.0"}
+    for scale in summary["superres"]["scales"].values():
+        assert scale["meta-srgan"]["psnr"] > scale["bicubic"]["psnr"]
+    saved = json.loads((tmp_path / "summary.json").read_text())
+    assert saved["cells"]["images"] == 2 and saved["wall_seconds"] > 0
+    page = (tmp_path / "report.html").read_text()
+    assert "cells/examples.png" in page and "superres/scale_sweep.png" in page
+    for name in ("cells/examples.png", "cells/mae_by_blur.png", "superres/comparison.png"):
+        assert (tmp_path / name).is_file(), name

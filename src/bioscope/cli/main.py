@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from bioscope import __version__
-from bioscope.cli import cells, demo, reproduce, superres
+from bioscope.cli import bench, cells, demo, reproduce, superres
 from bioscope.errors import BioscopeError
 
 
@@ -24,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     cells.add_parser(commands)
     superres.add_parser(commands)
     reproduce.add_parser(commands)
+    bench.add_parser(commands)
     return parser
 
 

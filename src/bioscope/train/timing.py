@@ -11,23 +11,22 @@ from torch import nn
 
 from bioscope.losses import bce_dice_loss
 
+Loss = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
 
 def interleaved_step_times(
     models: dict[str, nn.Module],
     size: int,
     batch: int,
     repeats: int = 7,
-    loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] = bce_dice_loss,
+    loss: Loss = bce_dice_loss,
 ) -> dict[str, list[float]]:
     """Milliseconds of one Adam training step of each model, taken in turns.
 
     Each model gets one warm-up step, then ``repeats`` rounds in which every model takes one step
     on the same random batch of ``batch`` images of ``size`` x ``size``.
     """
-    generator = torch.Generator().manual_seed(0)
-    x = torch.randn(batch, 1, size, size, generator=generator)
-    y = (torch.rand(batch, 1, size, size, generator=generator) > 0.7).float()
-    steps = {name: _stepper(model, x, y, loss) for name, model in models.items()}
+    steps = {name: step_function(model, size, batch, loss) for name, model in models.items()}
     for step in steps.values():
         step()
     times: dict[str, list[float]] = {name: [] for name in steps}
@@ -42,7 +41,14 @@ def median_ratio(times: dict[str, list[float]], numerator: str, denominator: str
     return statistics.median(times[numerator]) / statistics.median(times[denominator])
 
 
-def _stepper(model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss) -> Callable[[], float]:
+def step_function(
+    model: nn.Module, size: int, batch: int, loss: Loss = bce_dice_loss
+) -> Callable[[], float]:
+    """A function that takes one Adam training step of ``model`` on a fixed random batch of
+    ``batch`` ``size`` x ``size`` one-channel images and returns its milliseconds."""
+    generator = torch.Generator().manual_seed(0)
+    x = torch.randn(batch, 1, size, size, generator=generator)
+    y = (torch.rand(batch, 1, size, size, generator=generator) > 0.7).float()
     optimizer = torch.optim.Adam(model.parameters(), 1e-3)
     model.train()
 

@@ -1,0 +1,1 @@
+"""Speed measurements, each a ratio taken in one run: ``bioscope bench``."""
