@@ -8,8 +8,14 @@ from bioscope.train.superres import SRTrainConfig
 
 
 def test_nested_values_unknown_keys_and_null():
-    config = from_dict(SRTrainConfig, {"model": {"name": "meta-srgan-tiny"}, "discriminator": None,
-                                       "data": {"patches": {"patch": 48}}})
+    config = from_dict(
+        SRTrainConfig,
+        {
+            "model": {"name": "meta-srgan-tiny"},
+            "discriminator": None,
+            "data": {"patches": {"patch": 48}},
+        },
+    )
     assert config.model.name == "meta-srgan-tiny" and config.discriminator is None
     assert config.data.patches.patch == 48 and config.data.patches.per_slice == 16
     with pytest.raises(InputError, match=r"config\.data: unknown key\(s\) patchsize"):

@@ -33,6 +33,7 @@ from bioscope.inference import load_cell_model
 from bioscope.io import read_image
 from bioscope.models import create_model
 from bioscope.models.checkpoint import load_model, shipped_weights
+from bioscope.runtime import tune_allocator
 from bioscope.train.timing import interleaved_step_times, median_ratio
 
 #: The targets of the speed issue; ``bench_table`` marks each figure against its own.
@@ -96,6 +97,7 @@ def run_bench(config: BenchConfig, log: Callable[[str], None] = print) -> dict[s
             "meta_upscale": upscaling,
             "config": asdict(config),
             "threads": torch.get_num_threads(),
+            "allocator_tuned": tune_allocator(),  # idempotent: says whether the CLI's took
             "torch": torch.__version__,
             "machine": f"{platform.machine()} {platform.processor()}".strip(),
             "wall_seconds": time.perf_counter() - start,

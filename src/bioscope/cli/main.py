@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from bioscope import __version__
 from bioscope.cli import bench, cells, demo, reproduce, superres
 from bioscope.errors import BioscopeError
+from bioscope.runtime import tune_allocator
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status (0 ok, 1 bad input, 2 bad usage)."""
     args = build_parser().parse_args(argv)
+    tune_allocator()
     try:
         return args.handler(args)
     except (BioscopeError, OSError) as exc:
