@@ -125,3 +125,27 @@ def test_demo_writes_report_and_summary(tmp_path):
     assert "cells/examples.png" in page and "superres/scale_sweep.png" in page
     for name in ("cells/examples.png", "cells/mae_by_blur.png", "superres/comparison.png"):
         assert (tmp_path / name).is_file(), name
+
+
+def test_train_on_a_cellpose_style_folder(cli, tmp_path):
+    import numpy as np
+
+    from bioscope.io import write_image
+
+    rng = np.random.default_rng(0)
+    for i in range(5):
+        labels = np.zeros((40, 48), np.uint16)
+        labels[5:15, 5:15], labels[22:34, 20:36] = 1, 2
+        image = (labels > 0) * 150 + rng.integers(0, 40, labels.shape)
+        write_image(tmp_path / "imgs" / f"cell{i}.png", image.astype(np.uint8))
+        write_image(tmp_path / "imgs" / f"cell{i}_masks.png", labels)
+    run = tmp_path / "run"
+    args = ["cells", "train", "--data", str(tmp_path / "imgs"), "--layout", "folder"]
+    tiny = ["--model", "unet-tiny", "--size", "32", "--batch-size", "2", "--epochs", "1"]
+    result = cli(*args, *tiny, "--out", str(run))
+    assert result.returncode == 0, result.stderr
+    assert "held-out test fields" in result.stdout  # 5 images: 3 train, 1 val, 1 test
+    assert "layout: folder" in (run / "config.yaml").read_text()
+    masks = ["--masks", str(tmp_path), "--out", str(tmp_path / "run2")]
+    result = cli("cells", "train", "--data", str(tmp_path / "imgs"), *masks)
+    assert result.returncode == 1 and "no mask in" in result.stderr

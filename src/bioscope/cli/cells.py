@@ -63,13 +63,24 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
     train = sub.add_parser(
         "train",
-        help="train a segmentation model on a BBBC005-layout folder",
+        help="train a segmentation model on a BBBC005-layout folder or your images and masks",
         description="Train on the F1 images (and masks) of a simulated or real BBBC005 folder, "
-        "split by field; writes config.yaml, metrics.csv, last/best checkpoints and "
+        "split by field, or (--masks / --layout folder) on any images with their masks, split "
+        "by image; writes config.yaml, metrics.csv, last/best checkpoints and "
         "test_metrics.json to the run folder. Multi-process: torchrun --nproc_per_node N "
         "-m bioscope.cli.main cells train ...",
     )
-    train.add_argument("--data", type=Path, required=True, help="BBBC005-layout folder")
+    train.add_argument(
+        "--data", type=Path, required=True, help="BBBC005-layout folder, or a folder of images"
+    )
+    train.add_argument(
+        "--layout",
+        choices=("bbbc005", "folder"),
+        help="folder: images with Cellpose-style masks (<name>_masks.png beside each image)",
+    )
+    train.add_argument(
+        "--masks", type=Path, help="folder of same-named masks (implies --layout folder)"
+    )
     train.add_argument(
         "--model",
         help=f"model name (default fft-unet; known: {', '.join(list_models('segmentation'))})",
@@ -119,6 +130,10 @@ def run_train(args: argparse.Namespace) -> int:
             setattr(config.train, key, value)
     if args.size is not None:
         config.data.size = args.size
+    if args.masks is not None:
+        config.data.layout, config.data.masks = "folder", str(args.masks)
+    elif args.layout is not None:
+        config.data.layout = args.layout
     result = train_cells(args.data, args.out, config, resume=args.resume)
     if result.test:
         print(f"best epoch {result.best_epoch}: {config.train.monitor} {result.best:.4f}")

@@ -21,8 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
+from bioscope.data.split import split_keys
 from bioscope.errors import InputError
 
 #: round(linspace(1, 100, 24)): the 24 nominal cell counts.
@@ -221,28 +220,12 @@ def split_by_field(
         >>> {k: len(v) for k, v in split_by_field(recs).items()}
         {'train': 6, 'val': 2, 'test': 2}
     """
-    if len(fractions) != 3 or min(fractions) < 0 or not np.isclose(sum(fractions), 1.0):
-        raise InputError(
-            f"split fractions must be three non-negative numbers summing to 1, got {fractions}"
-        )
     fields = sorted({r.name.field for r in records}, key=_field_key)
-    order = np.random.default_rng(seed).permutation(len(fields))
-    n_test, n_val = (_share(f, len(fields)) for f in (fractions[2], fractions[1]))
-    side = {}
-    for rank, index in enumerate(order):
-        side[fields[index]] = (
-            "test" if rank < n_test else "val" if rank < n_test + n_val else "train"
-        )
+    side = split_keys(fields, fractions, seed)
     out: dict[str, list[Bbbc005Record]] = {"train": [], "val": [], "test": []}
     for record in records:
         out[side[record.name.field]].append(record)
     return out
-
-
-def _share(fraction: float, n: int) -> int:
-    if fraction == 0:
-        return 0
-    return max(1, round(fraction * n)) if n >= 3 else 0
 
 
 def _field_key(field: str) -> tuple[int, int]:

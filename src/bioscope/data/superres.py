@@ -37,6 +37,7 @@ from bioscope.data.mri import (
     random_patches,
     take_slice,
 )
+from bioscope.data.split import split_keys
 from bioscope.errors import InputError
 from bioscope.io import read_image, read_volume, to_grey
 from bioscope.io.volumes import NIFTI_SUFFIXES, Volume
@@ -106,13 +107,10 @@ def split_volumes(
     paths: Sequence[Path], fractions: tuple[float, float, float] = (0.8, 0.1, 0.1), seed: int = 0
 ) -> dict[str, list[Path]]:
     """Split volumes (cases) into train/val/test; a case's slices never straddle two sides."""
-    order = np.random.default_rng(seed).permutation(len(paths))
-    n_test = max(1, round(fractions[2] * len(paths))) if len(paths) >= 3 else 0
-    n_val = max(1, round(fractions[1] * len(paths))) if len(paths) >= 3 else 0
-    sides = ["test"] * n_test + ["val"] * n_val + ["train"] * (len(paths) - n_test - n_val)
+    side = split_keys(list(paths), fractions, seed)
     out: dict[str, list[Path]] = {"train": [], "val": [], "test": []}
-    for rank, index in enumerate(order):
-        out[sides[rank]].append(paths[index])
+    for path in paths:
+        out[side[path]].append(path)
     return out
 
 

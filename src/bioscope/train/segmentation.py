@@ -16,7 +16,8 @@ from torch.utils.data import DataLoader
 
 from bioscope.counting import count_distance
 from bioscope.data.bbbc005 import index_bbbc005, split_by_field
-from bioscope.data.cells import CellDataset, pairs_from_bbbc005
+from bioscope.data.cells import CellDataset, CellPair, pairs_from_bbbc005, pairs_from_folders
+from bioscope.data.split import SIDES, split_keys
 from bioscope.errors import InputError
 from bioscope.io import atomic_write_text, load_checkpoint
 from bioscope.losses import SEGMENTATION_LOSSES
@@ -56,6 +57,10 @@ class CellDataConfig:
         split: train/val/test fractions of the fields.
         split_seed: seed of the field split.
         augment: random flips and 90-degree rotations.
+        layout: ``bbbc005`` (BBBC005 names, split by field) or ``folder`` (any images with their
+            masks, Cellpose style: ``<name>_masks.png`` beside each image, or same-named files
+            in ``masks``; split by image; ``stain`` and blur levels do not apply).
+        masks: the masks' folder of a ``folder`` layout (default: the images' folder).
     """
 
     stain: int = 2
@@ -67,6 +72,8 @@ class CellDataConfig:
     split: tuple[float, float, float] = (0.7, 0.15, 0.15)
     split_seed: int = 0
     augment: bool = True
+    layout: Literal["bbbc005", "folder"] = "bbbc005"
+    masks: str | None = None
 
 
 @dataclass
@@ -197,17 +204,21 @@ def _count_errors(prob: np.ndarray, labels: np.ndarray) -> list[float]:
 
 
 def cell_datasets(root: str | Path, config: CellDataConfig) -> dict[str, CellDataset]:
-    """Index ``root``, split by field, and make ``train``/``val``/``test`` datasets."""
-    records = index_bbbc005(root, stains=[config.stain])
-    split = split_by_field(records, tuple(config.split), seed=config.split_seed)
+    """Index ``root``, split it (by field, or by image for a folder), make the datasets."""
+    sides = (
+        _folder_pairs(root, config) if config.layout == "folder" else _bbbc005_pairs(root, config)
+    )
     datasets = {}
-    for side, side_records in split.items():
-        blurs = config.blurs if side == "train" or config.val_blurs is None else config.val_blurs
-        pairs = pairs_from_bbbc005(side_records, blurs)
+    for side, pairs in sides.items():
         if not pairs and side != "test":
             raise InputError(
-                f"{root}: no {side} images with masks for stain {config.stain} at blur levels "
-                f"{list(config.blurs)} (masks exist for F1 only; does the folder hold F1 images?)"
+                f"{root}: no {side} images with masks"
+                + (
+                    f" for stain {config.stain} at blur levels {list(config.blurs)} (masks exist "
+                    "for F1 only; does the folder hold F1 images?)"
+                    if config.layout == "bbbc005"
+                    else " (too few images to split: need at least 3)"
+                )
             )
         if pairs:
             train = side == "train"
@@ -219,6 +230,24 @@ def cell_datasets(root: str | Path, config: CellDataConfig) -> dict[str, CellDat
                 distance=config.distance,
             )
     return datasets
+
+
+def _bbbc005_pairs(root: str | Path, config: CellDataConfig) -> dict[str, list[CellPair]]:
+    records = index_bbbc005(root, stains=[config.stain])
+    split = split_by_field(records, tuple(config.split), seed=config.split_seed)
+    return {
+        side: pairs_from_bbbc005(
+            side_records,
+            config.blurs if side == "train" or config.val_blurs is None else config.val_blurs,
+        )
+        for side, side_records in split.items()
+    }
+
+
+def _folder_pairs(root: str | Path, config: CellDataConfig) -> dict[str, list[CellPair]]:
+    pairs = pairs_from_folders(root, config.masks)
+    side = split_keys([pair.image for pair in pairs], tuple(config.split), config.split_seed)
+    return {name: [p for p in pairs if side[p.image] == name] for name in SIDES}
 
 
 def train_cells(
