@@ -90,6 +90,16 @@ def test_train_then_evaluate(cli, tmp_path):
     for key in ("psnr", "psnr_std", "ssim", "ssim_std"):
         assert key in metrics["scales"]["2.0"]["bicubic"]
     assert metrics["params"]["bicubic"] == 0 and metrics["params"]["meta-srgan-tiny"] > 0
+    weights = tmp_path / "sr.safetensors"
+    result = cli("sr", "export", str(run / "best.safetensors"), "--out", str(weights))
+    assert result.returncode == 0, result.stderr
+    csv = str(out / "per_slice.csv")
+    result = cli("sr", "upscale", csv, "--scale", "2", "--model", str(weights), "-o", "x.png")
+    assert result.returncode == 1 and "per_slice.csv" in result.stderr
+    wrong = cli("cells", "export", str(weights), "--out", str(tmp_path / "w.safetensors"))
+    assert (
+        wrong.returncode == 1 and "'superres' checkpoint, not a 'segmentation' one" in wrong.stderr
+    )
 
 
 def test_evaluate_refuses_untrained_models_and_bad_configs(cli, tmp_path):

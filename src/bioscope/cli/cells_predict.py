@@ -190,6 +190,6 @@ def evaluation_table(summary: dict) -> str:
 
 def run_export(args: argparse.Namespace) -> int:
     """Handle ``bioscope cells export``."""
-    path = export_weights(args.checkpoint, args.out, threshold=args.threshold)
+    path = export_weights(args.checkpoint, args.out, "segmentation", threshold=args.threshold)
     print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
     return 0

@@ -20,7 +20,12 @@ from bioscope.io import read_volume, write_image, write_nifti
 from bioscope.io.atomic import atomic_path
 from bioscope.io.volumes import NIFTI_SUFFIXES, Volume, resampled_affine
 from bioscope.models import create_model
-from bioscope.models.checkpoint import load_model, shipped_model_name, shipped_weights
+from bioscope.models.checkpoint import (
+    export_weights,
+    load_model,
+    shipped_model_name,
+    shipped_weights,
+)
 from bioscope.models.registry import model_task
 from bioscope.models.vgg import ENV
 from bioscope.report.superres import sr_table, write_sr_evaluation
@@ -134,6 +139,11 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     evaluate.add_argument("--scales", default="1.5,2,2.5,3,3.5,4", help="comma-separated scales")
     evaluate.add_argument("--out", type=Path, required=True, help="output folder")
     evaluate.set_defaults(handler=run_evaluate)
+
+    export = sub.add_parser("export", help="strip a training checkpoint to its weights")
+    export.add_argument("checkpoint", type=Path, help="e.g. RUN/best.safetensors")
+    export.add_argument("--out", type=Path, required=True, help="weights file to write")
+    export.set_defaults(handler=run_export)
 
 
 def inspect_volume(volume: Volume) -> dict[str, object]:
@@ -294,4 +304,11 @@ def run_upscale(args: argparse.Namespace) -> int:
         f"{args.input} {list(volume.data.shape)} -> {args.output} {list(result.data.shape)} "
         f"(x{float(scale):g}, {path})"
     )
+    return 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    """Handle ``bioscope sr export``."""
+    path = export_weights(args.checkpoint, args.out, "superres")
+    print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
     return 0

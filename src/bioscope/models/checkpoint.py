@@ -101,13 +101,18 @@ def shipped_model_name(kind: str) -> str | None:
 
 
 def export_weights(
-    source: str | os.PathLike[str], dest: str | os.PathLike[str], threshold: float | None = None
+    source: str | os.PathLike[str],
+    dest: str | os.PathLike[str],
+    task: str,
+    threshold: float | None = None,
 ) -> Path:
-    """Write the networks of a training checkpoint without optimiser and RNG state (for shipping).
-
-    The metadata keeps what inference needs: task, network specs, training configuration, epoch.
+    """Write the networks of a ``task`` training checkpoint without optimiser and RNG state (for
+    shipping). The metadata keeps what inference needs: task, network specs, training
+    configuration, epoch.
     """
     tensors, meta = load_checkpoint(source)
+    if meta.get("task") != task:
+        raise InputError(f"{source}: a {meta.get('task')!r} checkpoint, not a {task!r} one")
     weights = {k: v for k, v in tensors.items() if k.startswith("nets.")}
     keep = {
         k: meta[k]
