@@ -67,3 +67,28 @@ def test_bad_shapes():
         ssim(torch.zeros(1, 1, 8, 8), torch.zeros(1, 1, 8, 8))
     with pytest.raises(InputError, match="leaves nothing"):
         psnr(torch.zeros(1, 1, 4, 4), torch.zeros(1, 1, 4, 4), crop=2)
+
+
+def test_rgb_is_scored_on_bt601_luminance():
+    from skimage.color import rgb2ycbcr
+
+    rng = np.random.default_rng(3)
+    target = rng.random((30, 34, 3))
+    pred = np.clip(target + 0.04 * rng.standard_normal(target.shape), 0, 1)
+    y_target, y_pred = (rgb2ycbcr(a)[..., 0] / 255 for a in (target, pred))  # Y in [16, 235]
+    p, t = (torch.from_numpy(a).permute(2, 0, 1)[None] for a in (pred, target))
+    assert float(psnr(p, t)) == pytest.approx(
+        peak_signal_noise_ratio(y_target, y_pred, data_range=1.0)
+    )
+    expected = structural_similarity(
+        y_target,
+        y_pred,
+        data_range=1.0,
+        gaussian_weights=True,
+        sigma=1.5,
+        use_sample_covariance=False,
+    )
+    assert float(ssim(p, t)) == pytest.approx(expected, abs=1e-6)
+    assert float(psnr(p * 255, t * 255, data_range=255.0)) == pytest.approx(float(psnr(p, t)))
+    with pytest.raises(InputError, match="grey or"):
+        psnr(torch.zeros(1, 2, 4, 4), torch.zeros(1, 2, 4, 4))

@@ -8,7 +8,9 @@
 * :func:`paper_psnr`: the paper's figures fit PSNR on z-normalised tensors with peak 1; reported
   only as a labelled extra, never as *the* PSNR.
 
-All take ``(B, 1, H, W)`` tensors (grey, or luminance already) and return ``(B,)`` values.
+All take ``(B, 1, H, W)`` grey or ``(B, 3, H, W)`` RGB tensors and return ``(B,)`` values; RGB is
+scored on its luminance, the Y of ITU-R BT.601 YCbCr (MATLAB's ``rgb2ycbcr``, BasicSR's
+``test_y_channel``), as SR papers do.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ def psnr(
         >>> round(float(psnr(p, t)), 4)  # 10 log10(1 / 0.01)
         20.0
     """
-    pred, target = _prepare(pred, target, crop)
+    pred, target = _prepare(pred, target, crop, data_range)
     mse = (pred - target).pow(2).flatten(1).mean(1)
     return 10 * torch.log10(data_range**2 / mse)
 
@@ -40,7 +42,7 @@ def ssim(
     pred: torch.Tensor, target: torch.Tensor, data_range: float = 1.0, crop: int = 0
 ) -> torch.Tensor:
     """Structural similarity, MATLAB-compatible (Gaussian 11, sigma 1.5, valid filtering)."""
-    pred, target = _prepare(pred, target, crop)
+    pred, target = _prepare(pred, target, crop, data_range)
     if min(pred.shape[-2:]) < 11:
         raise InputError(
             f"SSIM needs images of at least 11 x 11 after cropping, got {tuple(pred.shape[-2:])}"
@@ -72,14 +74,18 @@ def border(scale: float) -> int:
 
 
 def _prepare(
-    pred: torch.Tensor, target: torch.Tensor, crop: int
+    pred: torch.Tensor, target: torch.Tensor, crop: int, data_range: float = 1.0
 ) -> tuple[torch.Tensor, torch.Tensor]:
     if pred.shape != target.shape:
         raise InputError(
             f"prediction {tuple(pred.shape)} and target {tuple(target.shape)} differ in shape"
         )
-    if pred.ndim != 4 or pred.shape[1] != 1:
-        raise InputError(f"expected (B, 1, H, W) grey images, got shape {tuple(pred.shape)}")
+    if pred.ndim != 4 or pred.shape[1] not in (1, 3):
+        raise InputError(
+            f"expected (B, 1, H, W) grey or (B, 3, H, W) RGB images, got shape {tuple(pred.shape)}"
+        )
+    if pred.shape[1] == 3:
+        pred, target = luminance(pred, data_range), luminance(target, data_range)
     if crop:
         if 2 * crop >= min(pred.shape[-2:]):
             raise InputError(
@@ -87,6 +93,17 @@ def _prepare(
             )
         pred, target = pred[..., crop:-crop, crop:-crop], target[..., crop:-crop, crop:-crop]
     return pred.double(), target.double()
+
+
+#: BT.601 luma weights for RGB in [0, 1], giving Y in [16, 235] / 255 (MATLAB's ``rgb2ycbcr``).
+Y_WEIGHTS = (65.481 / 255, 128.553 / 255, 24.966 / 255)
+Y_OFFSET = 16 / 255
+
+
+def luminance(rgb: torch.Tensor, data_range: float = 1.0) -> torch.Tensor:
+    """``(B, 3, H, W)`` RGB in ``[0, data_range]`` -> ``(B, 1, H, W)`` BT.601 Y, same units."""
+    weights = torch.tensor(Y_WEIGHTS, dtype=rgb.dtype, device=rgb.device).view(1, 3, 1, 1)
+    return (rgb * weights).sum(1, keepdim=True) + Y_OFFSET * data_range
 
 
 def _gaussian_window(size: int, sigma: float) -> torch.Tensor:
