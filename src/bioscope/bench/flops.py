@@ -39,7 +39,9 @@ def flops_fraction(model: torch.nn.Module, size: int, batch: int, repeats: int) 
     step()
     steps, peaks = [], []
     for _ in range(repeats):
-        steps.append(step() / 1000)
+        start = time.perf_counter()
+        step()
+        steps.append(time.perf_counter() - start)
         peaks.append(matmul_flops_per_s(repeats=3))
     achieved = flops / statistics.median(steps)
     peak = statistics.median(peaks)

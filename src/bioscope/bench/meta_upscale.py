@@ -14,13 +14,14 @@ import resource
 import statistics
 import subprocess
 import sys
-import time
 from collections.abc import Sequence
 from fractions import Fraction
+from functools import partial
 
 import torch
 
 from bioscope.nn.meta_upscale import WeightPredictor, meta_upscale, official_meta_upscale
+from bioscope.train.timing import time_in_turns
 
 METHODS = {"official": official_meta_upscale, "bioscope": meta_upscale}
 
@@ -34,14 +35,8 @@ def _inputs() -> tuple[torch.Tensor, WeightPredictor]:
 def interleaved_ms(scale: Fraction, repeats: int) -> dict[str, list[float]]:
     """Forward milliseconds of both methods, taken in turns after one warm-up each."""
     features, predictor = _inputs()
-    times: dict[str, list[float]] = {name: [] for name in METHODS}
-    for round_ in range(repeats + 1):
-        for name, method in METHODS.items():
-            start = time.perf_counter()
-            method(features, scale, predictor)
-            if round_:
-                times[name].append(1000 * (time.perf_counter() - start))
-    return times
+    calls = {name: partial(method, features, scale, predictor) for name, method in METHODS.items()}
+    return time_in_turns(calls, repeats)
 
 
 @torch.inference_mode()

@@ -6,12 +6,14 @@ import statistics
 import time
 from collections.abc import Sequence
 from fractions import Fraction
+from functools import partial
 
 import numpy as np
 from torch import nn
 
 from bioscope.evaluate.cells import DEFAULT_METHOD, count_cells
 from bioscope.inference import CellModel, predict_maps
+from bioscope.train.timing import time_in_turns
 from bioscope.upscale import upscale_plane
 
 
@@ -29,11 +31,5 @@ def upscale_ms(
     models: dict[str, nn.Module], plane: np.ndarray, scale: Fraction, repeats: int
 ) -> dict[str, float]:
     """Median milliseconds of :func:`~bioscope.upscale.upscale_plane` per model, in turns."""
-    times: dict[str, list[float]] = {name: [] for name in models}
-    for round_ in range(repeats + 1):
-        for name, model in models.items():
-            start = time.perf_counter()
-            upscale_plane(model, plane, scale)
-            if round_:
-                times[name].append(1000 * (time.perf_counter() - start))
-    return {name: statistics.median(t) for name, t in times.items()}
+    calls = {name: partial(upscale_plane, model, plane, scale) for name, model in models.items()}
+    return {name: statistics.median(t) for name, t in time_in_turns(calls, repeats).items()}

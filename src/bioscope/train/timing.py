@@ -27,12 +27,19 @@ def interleaved_step_times(
     on the same random batch of ``batch`` images of ``size`` x ``size``.
     """
     steps = {name: step_function(model, size, batch, loss) for name, model in models.items()}
-    for step in steps.values():
-        step()
-    times: dict[str, list[float]] = {name: [] for name in steps}
-    for _ in range(repeats):
-        for name, step in steps.items():
-            times[name].append(step())
+    return time_in_turns(steps, repeats)
+
+
+def time_in_turns(calls: dict[str, Callable[[], object]], repeats: int) -> dict[str, list[float]]:
+    """Milliseconds of each call over ``repeats`` rounds, every call once per round (after one
+    untimed warm-up round), so drift and load hit all alike."""
+    times: dict[str, list[float]] = {name: [] for name in calls}
+    for round_ in range(repeats + 1):
+        for name, call in calls.items():
+            start = time.perf_counter()
+            call()
+            if round_:
+                times[name].append(1000 * (time.perf_counter() - start))
     return times
 
 
@@ -43,21 +50,19 @@ def median_ratio(times: dict[str, list[float]], numerator: str, denominator: str
 
 def step_function(
     model: nn.Module, size: int, batch: int, loss: Loss = bce_dice_loss
-) -> Callable[[], float]:
+) -> Callable[[], None]:
     """A function that takes one Adam training step of ``model`` on a fixed random batch of
-    ``batch`` ``size`` x ``size`` one-channel images and returns its milliseconds."""
+    ``batch`` ``size`` x ``size`` one-channel images."""
     generator = torch.Generator().manual_seed(0)
     x = torch.randn(batch, 1, size, size, generator=generator)
     y = (torch.rand(batch, 1, size, size, generator=generator) > 0.7).float()
     optimizer = torch.optim.Adam(model.parameters(), 1e-3)
     model.train()
 
-    def step() -> float:
-        start = time.perf_counter()
+    def step() -> None:
         value = loss(model(x)[:, :1], y)
         optimizer.zero_grad(set_to_none=True)
         value.backward()
         optimizer.step()
-        return 1000 * (time.perf_counter() - start)
 
     return step
