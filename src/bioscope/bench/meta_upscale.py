@@ -3,8 +3,9 @@ ceil(s)H x ceil(s)W grid, features copied ceil(s)^2 times, unfold, multiply, mas
 128 x 128 LR map, 1 output channel.
 
 Time: the two methods in turns in this process (medians). Peak memory: each method alone in a
-fresh subprocess (``python -m bioscope.bench.meta_upscale METHOD SCALE``), as the growth of the
-peak resident set over the forward pass (a high-water mark cannot be reset within a process).
+fresh subprocess (``python -m bioscope.bench.meta_upscale METHOD SCALE``), with glibc's default
+allocator, as the growth of the peak resident set over the forward pass (a high-water mark cannot
+be reset within a process, and this one's allocator keeps freed memory).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import sys
 from collections.abc import Sequence
 from fractions import Fraction
 from functools import partial
+from pathlib import Path
 
 import torch
 
@@ -43,9 +45,20 @@ def interleaved_ms(scale: Fraction, repeats: int) -> dict[str, list[float]]:
 def peak_mb_here(method: str, scale: Fraction) -> float:
     """Growth of this process's peak resident memory over one forward pass (MB)."""
     features, predictor = _inputs()
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    before = _peak_rss_kb()
     METHODS[method](features, scale, predictor)
-    return (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    return (_peak_rss_kb() - before) / 1024
+
+
+def _peak_rss_kb() -> int:
+    """This address space's high-water mark (``VmHWM``): unlike ``ru_maxrss``, which Linux
+    carries over from the parent across fork and exec, it starts afresh in a new program."""
+    status = Path("/proc/self/status")
+    if status.is_file():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def peak_mb(method: str, scale: Fraction) -> float:

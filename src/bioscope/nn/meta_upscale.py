@@ -9,8 +9,11 @@ patch's size: ``floor(s * h) x floor(s * w)``.
 The official implementation predicts weights for every pixel of an oversized
 ``ceil(s)H x ceil(s)W`` grid, copies the features ``ceil(s)^2`` times, unfolds and masks; its memory
 grows with the output area times ``k^2 C_in C_out``. A rational scale ``p/q`` has only ``p``
-distinct offsets per axis, so :func:`meta_upscale` predicts ``p^2`` weight sets once and applies
-each to the strided set of output pixels that share it ("phase by phase").
+distinct offsets per axis, so :func:`meta_upscale` predicts ``p^2`` weight sets once, applies them
+as one ``p^2 C_out``-channel convolution of the LR features, and places each phase's response at
+the strided set of output pixels that share it ("phase by phase"). Positions that no output
+pixel uses (a fraction ``1 - 1/q^2`` for ``q > 1``) are computed and dropped: a dense convolution
+is still far cheaper than gathering unfolded patches.
 :func:`official_meta_upscale` keeps the official method, for benchmarks and as a cross-check.
 """
 
@@ -81,15 +84,19 @@ def meta_upscale(
         dtype=features.dtype,
         device=features.device,
     )
-    weights = predictor(grid).view(p, p, predictor.out_channels, -1)  # (phase_h, phase_w, O, C k k)
-    unfolded = F.unfold(features, predictor.kernel, padding=predictor.kernel // 2)
-    unfolded = unfolded.view(batch, -1, height, width)
-    out = features.new_zeros(batch, predictor.out_channels, out_h, out_w)
+    k, out_channels = predictor.kernel, predictor.out_channels
+    # all p^2 weight sets as one convolution: (p p O, C, k, k), phase (a, b) at a p + b
+    weights = predictor(grid).view(p * p * out_channels, -1, k, k)
+    responses = F.conv2d(features, weights, padding=k // 2).view(
+        batch, p, p, out_channels, height, width
+    )
+    out = features.new_empty(batch, out_channels, out_h, out_w)
     for a in range(min(p, out_h)):
-        rows = unfolded[:, :, sources[a] :: q][:, :, : len(range(a, out_h, p))]
+        rows = len(range(a, out_h, p))
         for b in range(min(p, out_w)):
-            patch = rows[..., sources[b] :: q][..., : len(range(b, out_w, p))]
-            out[:, :, a::p, b::p] = torch.einsum("ok,bkmn->bomn", weights[a, b], patch)
+            cols = len(range(b, out_w, p))
+            phase = responses[:, a, b, :, sources[a] :: q, sources[b] :: q]
+            out[:, :, a::p, b::p] = phase[..., :rows, :cols]
     return out
 
 

@@ -39,7 +39,8 @@ def write_sr_evaluation(
     atomic_write_text(out / "per_slice.csv", csv_text(rows))
     atomic_write_text(out / "table.md", sr_table(summary) + "\n")
     hr, panels = sweep(models, slices[len(slices) // 2], scales)
-    plot_comparison(hr, panels, min(scales, key=lambda s: abs(s - 2)), out / "comparison.png")
+    nearest_x2 = min(scales, key=lambda s: (abs(s - 2), -s))
+    plot_comparison(hr, panels, nearest_x2, out / "comparison.png")
     learned = [n for n in models if n != "bicubic"]
     shown = ["bicubic", *learned[-1:]] if "bicubic" in models else learned[:2]
     plot_sweep(panels, shown, out / "scale_sweep.png")
