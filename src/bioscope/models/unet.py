@@ -15,7 +15,7 @@ from torch import nn
 
 from bioscope.errors import InputError
 from bioscope.models.registry import register_model
-from bioscope.nn.blocks import conv3x3
+from bioscope.nn.blocks import Dropout, conv3x3
 
 PAPER_WIDTHS = (16, 32, 64, 128, 256)
 PAPER_DROPOUTS = (0.1, 0.1, 0.2, 0.2, 0.3)
@@ -32,7 +32,7 @@ class DoubleConv(nn.Sequential):
         super().__init__(
             first(in_channels, out_channels),
             nn.ELU(),
-            nn.Dropout(dropout),
+            Dropout(dropout),
             conv3x3(out_channels, out_channels),
             nn.ELU(),
         )
