@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 from pathlib import Path
 
-from bioscope.cli.args import default_workers
+from bioscope.cli.args import default_workers, positive_int
 from bioscope.experiments.fft_unet import (
     QUICK,
     TABLE_HEADER,
@@ -46,6 +47,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     )
     meta.add_argument("--out", type=Path, required=True, help="output folder")
     meta.add_argument("--quick", action="store_true", help="the small, fast set-up")
+    meta.add_argument("--epochs", type=positive_int, help="MRI epochs per model (overrides)")
     meta.set_defaults(handler=run_meta_srgan)
 
 
@@ -60,7 +62,10 @@ def run_fft_unet(args: argparse.Namespace) -> int:
 
 def run_meta_srgan(args: argparse.Namespace) -> int:
     """Handle ``bioscope reproduce meta-srgan``."""
-    results = reproduce_meta_srgan(args.out, SR_QUICK if args.quick else SRReproduceConfig())
+    config = SR_QUICK if args.quick else SRReproduceConfig()
+    if args.epochs is not None:
+        config = replace(config, epochs=args.epochs)
+    results = reproduce_meta_srgan(args.out, config)
     print(markdown_table(SR_TABLE_HEADER, sr_table_rows(results["summary"])))
     print(f"wall time {results['wall_seconds']:.0f} s; tables and figures in {args.out}")
     return 0

@@ -82,7 +82,7 @@ def summarise_sr(rows: Sequence[Mapping[str, Any]], params: Mapping[str, int]) -
     }
     for scale in sorted({r["scale"] for r in rows}):
         per_model: dict[str, Any] = {}
-        for name in dict.fromkeys(r["model"] for r in rows):
+        for name in params:
             selected = [r for r in rows if r["scale"] == scale and r["model"] == name]
             if not selected:
                 continue
