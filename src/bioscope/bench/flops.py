@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import statistics
 import time
+from collections.abc import Callable
 
 import torch
 from torch.utils.flop_counter import FlopCounterMode
@@ -24,9 +25,9 @@ def matmul_flops_per_s(n: int = 2048, repeats: int = 5) -> float:
     return 2 * n**3 / statistics.median(times)
 
 
-def step_flops(model: torch.nn.Module, size: int, batch: int) -> int:
-    """FLOPs of one training step (forward, backward; counted by ``torch.utils.flop_counter``)."""
-    step = step_function(model, size, batch)
+def step_flops(step: Callable[[], None]) -> int:
+    """FLOPs of one call of ``step`` (e.g. :func:`~bioscope.train.timing.step_function`'s
+    training step), counted by ``torch.utils.flop_counter``."""
     with FlopCounterMode(display=False) as counter:
         step()
     return counter.get_total_flops()
@@ -34,8 +35,8 @@ def step_flops(model: torch.nn.Module, size: int, batch: int) -> int:
 
 def flops_fraction(model: torch.nn.Module, size: int, batch: int, repeats: int) -> dict[str, float]:
     """Achieved FLOP/s of ``model``'s training step over the matmul's, measured in turns."""
-    flops = step_flops(model, size, batch)
     step = step_function(model, size, batch)
+    flops = step_flops(step)
     step()
     steps, peaks = [], []
     for _ in range(repeats):

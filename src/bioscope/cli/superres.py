@@ -23,7 +23,6 @@ from bioscope.models import create_model
 from bioscope.models.checkpoint import (
     export_weights,
     load_model,
-    shipped_model_name,
     shipped_weights,
 )
 from bioscope.models.registry import model_task
@@ -254,14 +253,26 @@ def load_sr_models(names: list[str], checkpoints: str) -> dict[str, torch.nn.Mod
             True for _ in create_model(name).parameters()
         ):
             models[name] = create_model(name)
-        elif name == shipped_model_name("superres"):
-            models[name] = load_model(shipped_weights("superres"), task="superres")[0]
         else:
-            raise InputError(
-                f"{name}: no checkpoint given, and bioscope ships no trained {name} weights; "
-                f"pass --checkpoints {name}=PATH (a checkpoint from 'bioscope sr train')"
-            )
+            models[name] = shipped_sr_model(name)
     return models
+
+
+def shipped_sr_model(name: str) -> torch.nn.Module:
+    """The shipped SR model when it is a ``name`` (read once); else a refusal that says what to
+    pass instead."""
+    try:
+        path = shipped_weights("superres")
+    except InputError:
+        path = None
+    if path is not None:
+        model, meta = load_model(path, task="superres")
+        if meta["nets"]["model"]["name"] == name:
+            return model
+    raise InputError(
+        f"{name}: no checkpoint given, and bioscope ships no trained {name} weights; "
+        f"pass --checkpoints {name}=PATH (a checkpoint from 'bioscope sr train')"
+    )
 
 
 def run_evaluate(args: argparse.Namespace) -> int:

@@ -91,15 +91,6 @@ def shipped_weights(kind: str) -> Path:
     return path
 
 
-def shipped_model_name(kind: str) -> str | None:
-    """The registry name of the network shipped for ``kind``, or ``None`` if none is shipped."""
-    try:
-        _, meta = load_checkpoint(shipped_weights(kind))
-    except InputError:
-        return None
-    return meta["nets"]["model"]["name"]
-
-
 def export_weights(
     source: str | os.PathLike[str],
     dest: str | os.PathLike[str],
