@@ -36,6 +36,15 @@ def positive_int(text: str) -> int:
     return value
 
 
+def output_folder(text: str) -> Path:
+    """A folder to write into (made if missing) for argparse: refused up front when a file of
+    that name exists, before any long computation."""
+    path = Path(text)
+    if path.exists() and not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} exists and is not a folder")
+    return path
+
+
 def default_workers() -> int:
     """One worker per available CPU core."""
     try:

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from bioscope.bench.suite import QUICK, BenchConfig, bench_table, run_bench
+from bioscope.cli.args import output_folder
 from bioscope.io import atomic_write_text
 from bioscope.report.tables import markdown_table
 
@@ -23,7 +24,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     )
     bench.add_argument("--quick", action="store_true", help="fewer repeats (about 2 minutes)")
     bench.add_argument(
-        "--out", type=Path, default=Path("bioscope-bench"), help="folder for bench.json"
+        "--out", type=output_folder, default=Path("bioscope-bench"), help="folder for bench.json"
     )
     bench.set_defaults(handler=handle_bench)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from bioscope.cli.args import default_workers
+from bioscope.cli.args import default_workers, output_folder
 from bioscope.experiments.demo import DEMO_SCALES, METHODS, run_demo
 
 
@@ -20,7 +20,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     )
     demo.add_argument(
         "--out",
-        type=Path,
+        type=output_folder,
         default=Path("bioscope-demo"),
         help="destination folder (default ./bioscope-demo)",
     )

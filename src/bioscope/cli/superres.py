@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from bioscope.cli.args import positive_int, run_config
+from bioscope.cli.args import output_folder, positive_int, run_config
 from bioscope.data.degrade import as_scale, degrade
 from bioscope.data.mri import AXES
 from bioscope.data.superres import builtin_slices, split_volumes, volume_paths, volume_slices
@@ -136,7 +136,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         help="comma-separated NAME=PATH, e.g. meta-srgan=runs/sr/best.safetensors",
     )
     evaluate.add_argument("--scales", default="1.5,2,2.5,3,3.5,4", help="comma-separated scales")
-    evaluate.add_argument("--out", type=Path, required=True, help="output folder")
+    evaluate.add_argument("--out", type=output_folder, required=True, help="output folder")
     evaluate.set_defaults(handler=run_evaluate)
 
     export = sub.add_parser("export", help="strip a training checkpoint to its weights")
