@@ -1,7 +1,9 @@
 """Counting cells from a network's output, three ways.
 
-All take maps at the image's native resolution (the predictor resizes back) and return a
+All take maps as the predictor hands them over and the mask threshold of the model (from its
+checkpoint's inference spec: no function here has a default threshold), and return a
 :class:`CountResult` with the count, instance labels and centres. None reads a file name.
+:func:`count_maps` picks the method by name.
 
 * ``paper``: the cells paper's method. The predicted map goes through a 3x3 maximum filter, its
   local maxima are found with ``peak_local_max``, DBSCAN clusters the maxima and the number of
@@ -27,8 +29,7 @@ from sklearn.cluster import DBSCAN
 
 from bioscope.errors import InputError
 
-#: Defaults tuned on simulated BBBC005 nuclei (~17 px across) at native resolution.
-THRESHOLD = 0.5
+#: Smallest object kept (pixels), for nuclei at the training size (~17 px across).
 MIN_SIZE = 20
 
 
@@ -41,14 +42,28 @@ class CountResult:
     centres: np.ndarray
 
 
+def count_maps(maps: np.ndarray, method: str, threshold: float) -> CountResult:
+    """Count with ``method`` (see :data:`METHODS`) from predicted maps ``(C, H, W)``: channel 0
+    the cell probability, channel 1 (if any) the per-cell distance."""
+    if method == "paper":
+        return count_paper(maps[0], threshold=threshold)
+    if method == "watershed":
+        return count_watershed(maps[0], threshold=threshold)
+    if method == "distance":
+        if maps.shape[0] < 2:
+            raise InputError("method 'distance' needs a model with a distance head (2 outputs)")
+        return count_distance(maps[0], maps[1], threshold=threshold)
+    raise InputError(f"unknown counting method {method!r}; known: {', '.join(METHODS)}")
+
+
 def count_paper(
-    prob: np.ndarray, min_distance: int = 5, eps: float = 10.0, threshold: float = THRESHOLD
+    prob: np.ndarray, *, threshold: float, min_distance: int = 5, eps: float = 10.0
 ) -> CountResult:
     """The paper's count: maximum filter -> ``peak_local_max`` -> DBSCAN -> number of clusters.
 
     Example:
         >>> prob = np.zeros((40, 60)); prob[5:15, 5:15] = 1; prob[20:30, 30:50] = 1
-        >>> count_paper(prob).count
+        >>> count_paper(prob, threshold=0.5).count
         2
     """
     _check_map(prob, "probability map")
@@ -65,7 +80,7 @@ def count_paper(
 
 
 def count_watershed(
-    prob: np.ndarray, min_distance: int = 5, threshold: float = THRESHOLD, min_size: int = MIN_SIZE
+    prob: np.ndarray, *, threshold: float, min_distance: int = 5, min_size: int = MIN_SIZE
 ) -> CountResult:
     """Split the thresholded mask by watershed on its distance transform; count the pieces."""
     _check_map(prob, "probability map")
@@ -77,9 +92,10 @@ def count_watershed(
 def count_distance(
     prob: np.ndarray,
     distance: np.ndarray,
+    *,
+    threshold: float,
     min_distance: int = 3,
     peak_threshold: float = 0.5,
-    threshold: float = THRESHOLD,
 ) -> CountResult:
     """Count the peaks of a predicted per-cell distance map inside the predicted mask."""
     _check_map(prob, "probability map")

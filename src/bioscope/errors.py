@@ -10,3 +10,10 @@ class InputError(BioscopeError, ValueError):
 
     The message names the offending input and says what was expected.
     """
+
+
+class BioscopeWarning(UserWarning):
+    """Something in the input looks wrong, but a result is still given (e.g. an empty field).
+
+    The command line prints it as one ``bioscope: warning: ...`` line.
+    """

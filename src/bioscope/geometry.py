@@ -10,6 +10,52 @@ exactly ``p`` distinct offsets per axis.
 from __future__ import annotations
 
 from fractions import Fraction
+from numbers import Rational
+
+from bioscope.errors import InputError
+
+#: Largest scale denominator: a float or decimal string is the nearest fraction with at most
+#: this denominator (2.7 -> 27/10, 2.73 -> 273/100, 1/3 of a pixel -> 100ths).
+MAX_DENOMINATOR = 100
+#: Largest scale any upscaler or degradation accepts.
+MAX_SCALE = 16
+
+
+def parse_scale(value: float | str | Fraction) -> Fraction:
+    """A scale as an exact fraction, by one rule for every caller (command line, API, models).
+
+    A :class:`~fractions.Fraction` or ``int`` is taken as it is; a ``float`` or a string
+    (``"2.7"``, ``"3/2"``) becomes the nearest fraction with a denominator of at most
+    :data:`MAX_DENOMINATOR`, read from its decimal text (so ``2.7`` is ``27/10``, not the binary
+    float's ``6080082512808755/2251799813685248``).
+
+    Raises:
+        InputError: not a number, not finite, not greater than 1, above :data:`MAX_SCALE`, or a
+            fraction with a larger denominator than :data:`MAX_DENOMINATOR`.
+
+    Example:
+        >>> parse_scale(2.7), parse_scale("3/2"), parse_scale(Fraction(5, 2)), parse_scale(4)
+        (Fraction(27, 10), Fraction(3, 2), Fraction(5, 2), Fraction(4, 1))
+    """
+    if isinstance(value, bool):
+        raise InputError(f"scale must be a number such as 2 or 2.5, got {value!r}")
+    if isinstance(value, Rational):
+        scale = Fraction(value)
+    else:
+        try:  # "nan" and "inf" are no fractions either
+            scale = Fraction(str(value).strip()).limit_denominator(MAX_DENOMINATOR)
+        except (ValueError, ZeroDivisionError, TypeError):
+            raise InputError(f"scale must be a number such as 2 or 2.5, got {value!r}") from None
+    if scale <= 1:
+        raise InputError(f"scale must be greater than 1, got {value}")
+    if scale > MAX_SCALE:
+        raise InputError(f"scale {value} is larger than {MAX_SCALE}, the most bioscope upscales")
+    if scale.denominator > MAX_DENOMINATOR:
+        raise InputError(
+            f"scale {value} needs a denominator of at most {MAX_DENOMINATOR} "
+            f"(got {scale.denominator}); round it, e.g. to {float(scale):.2f}"
+        )
+    return scale
 
 
 def source_index(i: int, scale: Fraction) -> tuple[int, Fraction]:

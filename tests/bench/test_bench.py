@@ -10,7 +10,9 @@ from bioscope.bench import meta_upscale
 from bioscope.bench.flops import flops_fraction, matmul_flops_per_s, step_flops
 from bioscope.bench.suite import bench_table
 from bioscope.bench.throughput import count_images_per_s, upscale_ms
-from bioscope.inference import CellModel
+from bioscope.inference.cells import CellPredictor
+from bioscope.inference.spec import CellSpec, SRSpec
+from bioscope.inference.superres import SRPredictor
 from bioscope.models import create_model
 from bioscope.train.timing import step_function
 
@@ -53,10 +55,14 @@ def test_peak_memory_is_measured_in_a_fresh_process():
 
 def test_throughput_helpers_run_tiny_models():
     torch.manual_seed(0)
-    model = CellModel(create_model("unet-tiny").eval(), None, "tiny", 0.5)
-    rate = count_images_per_s(model, [np.random.default_rng(0).random((40, 56))], rounds=1)
-    assert rate > 0
-    models = {"tiny": create_model("meta-srgan-tiny"), "bicubic": create_model("bicubic")}
+    predictor = CellPredictor(create_model("unet-tiny"), CellSpec(), "tiny", "cpu")
+    images = [np.random.default_rng(i).random((40, 56)) for i in range(3)]
+    rates = count_images_per_s({"a": predictor, "b": predictor}, images, repeats=1)
+    assert set(rates) == {"a", "b"} and min(rates.values()) > 0
+    models = {
+        "tiny": SRPredictor(create_model("meta-srgan-tiny"), SRSpec(), "tiny", "cpu"),
+        "bicubic": SRPredictor.by_name("bicubic", device="cpu"),
+    }
     ms = upscale_ms(models, np.zeros((24, 24), np.float32), Fraction(5, 2), repeats=1)
     assert set(ms) == {"tiny", "bicubic"} and min(ms.values()) > 0
 
@@ -67,6 +73,7 @@ def test_bench_table_marks_targets():
         "meta_upscale_speedup": {"1.5": 9.0, "4": 60.0},
         "train_flops_fraction_of_peak": 0.45,
         "count_images_per_s": 2.0,
+        "count_batch_speedup": 1.2,
         "details": {},
     }
     rows = {r[0]: r for r in bench_table(result)}
@@ -74,4 +81,5 @@ def test_bench_table_marks_targets():
     assert rows["meta_upscale_speedup[x1.5]"][3] == "NO"
     assert rows["meta_upscale_speedup[x4]"][3] == "yes"
     assert rows["train_flops_fraction_of_peak"][3] == "NO"
-    assert rows["count_images_per_s"][2:] == ["", ""]
+    assert rows["count_images_per_s"][2:] == [">= 2.99", "NO"]
+    assert rows["count_batch_speedup"][3] == "yes"

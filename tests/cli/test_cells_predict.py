@@ -156,7 +156,7 @@ def test_unknown_method(cli, tiny_checkpoint, inputs, tmp_path):
 
 
 def test_export_strips_training_state(cli, tiny_checkpoint, tmp_path):
-    from bioscope.inference import load_cell_model
+    from bioscope.inference.cells import CellPredictor
     from bioscope.io import load_checkpoint
 
     result = cli("cells", "export", str(tiny_checkpoint), "--out", str(tmp_path / "w.safetensors"))
@@ -164,4 +164,5 @@ def test_export_strips_training_state(cli, tiny_checkpoint, tmp_path):
     tensors, meta = load_checkpoint(tmp_path / "w.safetensors")
     assert tensors and all(k.startswith("nets.") for k in tensors)
     assert "optimizers" not in meta and meta["task"] == "segmentation"
-    assert load_cell_model(tmp_path / "w.safetensors").size is None  # a native-resolution model
+    spec = CellPredictor.from_checkpoint(tmp_path / "w.safetensors", "cpu").spec
+    assert spec.mode == "native" and spec.size is None and meta["inference"]["diameter"] > 0

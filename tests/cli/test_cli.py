@@ -149,18 +149,3 @@ def test_train_on_a_cellpose_style_folder(cli, tmp_path):
     masks = ["--masks", str(tmp_path), "--out", str(tmp_path / "run2")]
     result = cli("cells", "train", "--data", str(tmp_path / "imgs"), *masks)
     assert result.returncode == 1 and "no mask in" in result.stderr
-
-
-def test_out_that_is_a_file_is_refused_before_any_work(cli_subprocess, tmp_path):
-    file = tmp_path / "file"
-    file.write_text("x")
-    for command in (
-        ["demo"],
-        ["bench", "--quick"],
-        ["reproduce", "meta-srgan", "--quick"],
-        ["reproduce", "fft-unet", "--quick"],
-        ["sr", "evaluate"],
-    ):
-        result = cli_subprocess(*command, "--out", str(file))
-        assert result.returncode == 2, command
-        assert f"{file} exists and is not a folder" in result.stderr, command

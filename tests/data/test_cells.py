@@ -12,7 +12,7 @@ from bioscope.data.cells import (
     pairs_from_bbbc005,
     pairs_from_folders,
 )
-from bioscope.data.intensity import normalize_percentile
+from bioscope.data.intensity import PercentileNorm, looks_empty
 from bioscope.errors import InputError
 from bioscope.io import write_image
 from bioscope.io.images import to_grey
@@ -106,12 +106,24 @@ def test_mismatched_mask_is_refused(tmp_path):
 
 
 def test_normalisation():
-    out = normalize_percentile(np.array([[0, 10], [20, 255]], np.uint8), 0, 100)
-    np.testing.assert_allclose(out, [[0, 10 / 255], [20 / 255, 1]], rtol=1e-6)
-    flat = normalize_percentile(np.full((4, 4), 3, np.uint8) + np.eye(4, dtype=np.uint8))
-    assert flat.max() < 0.2  # an empty field is not stretched to [0, 1]
+    ramp = np.arange(256, dtype=np.uint8).reshape(16, 16)
+    np.testing.assert_allclose(PercentileNorm(0, 100)(ramp), ramp / 255, rtol=1e-6)
+    rng = np.random.default_rng(0)
+    noise = rng.normal(100, 5, (64, 64))
+    assert PercentileNorm()(noise).max() - PercentileNorm()(noise).min() < 1.0  # not stretched
+    assert looks_empty(noise)
     with pytest.raises(InputError, match="NaN"):
-        normalize_percentile(np.array([np.nan, 1.0]))
+        PercentileNorm()(np.array([[np.nan, 1.0]]))
+
+
+def test_normalisation_has_no_dtype_floor():
+    """A dim 12-bit camera image in a uint16 file is stretched like its x100 copy."""
+    rng = np.random.default_rng(1)
+    dim = rng.poisson(20, (64, 64)).astype(np.uint16)
+    dim[20:30, 20:30] += 200
+    norm = PercentileNorm()
+    np.testing.assert_allclose(norm(dim), norm(dim.astype(np.float32) * 100), atol=1e-5)
+    assert not looks_empty(dim)
     assert to_grey(np.dstack([np.full((2, 2), v, np.uint8) for v in (10, 20, 30)]))[
         0, 0
     ] == pytest.approx(0.299 * 10 + 0.587 * 20 + 0.114 * 30, rel=1e-6)

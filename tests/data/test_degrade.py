@@ -100,3 +100,9 @@ def test_scale_sampler():
     torch.manual_seed(1)
     assert [sampler() for _ in range(5)] == first
     assert ScaleSampler(2, 2).scales == [2]
+
+
+@pytest.mark.parametrize("sigma", [-3.0, float("nan"), float("inf")])
+def test_bad_blur_sigma_is_refused(sigma):
+    with pytest.raises(InputError, match="blur sigma"):
+        degrade(np.zeros((8, 8)), Fraction(2), sigma)

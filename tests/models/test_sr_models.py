@@ -57,3 +57,18 @@ def test_discriminator_takes_any_size():
     disc = create_model("srgan-discriminator-tiny")
     assert disc(torch.rand(3, 1, 48, 40)).shape == (3,)
     assert disc(torch.rand(2, 1, 81, 81)).shape == (2,)
+
+
+def test_every_spelling_of_a_scale_gives_the_same_output_at_once():
+    """``Fraction(2.7)`` has a numerator of ~6e15: a float must become 27/10, not hang."""
+    torch.manual_seed(0)
+    model = create_model("meta-srgan").eval()
+    lr = torch.rand(1, 1, 24, 20)
+    with torch.no_grad():
+        outputs = [model(lr, value) for value in (2.7, "2.7", Fraction(27, 10))]
+    assert outputs[0].shape == (1, 1, 64, 54)
+    for other in outputs[1:]:
+        torch.testing.assert_close(other, outputs[0], rtol=0, atol=0)
+    for bad in (0, -1, "abc", float("nan"), float("inf"), 1e9, Fraction(2.7)):
+        with pytest.raises(InputError):
+            model(lr, bad)

@@ -79,3 +79,13 @@ def test_bad_input():
         meta_upscale(torch.zeros(1, 3, 5, 5), Fraction(2), predictor)
     with pytest.raises(InputError, match="positive Fraction"):
         meta_upscale(torch.zeros(1, 4, 5, 5), 2.0, predictor)
+
+
+@pytest.mark.parametrize("scale", [Fraction(399, 100), Fraction(273, 100), Fraction(9, 4)])
+def test_large_denominators_equal_the_official_method(scale):
+    """Both paths (dense phases for q <= 3, residue lattices above) against the official one."""
+    torch.manual_seed(1)
+    predictor = WeightPredictor(3, 2)
+    features = torch.randn(1, 3, 23, 17)
+    expected = official_meta_upscale(features, scale, predictor)
+    assert (meta_upscale(features, scale, predictor) - expected).abs().max() <= 1e-5

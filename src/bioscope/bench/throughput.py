@@ -3,33 +3,41 @@
 from __future__ import annotations
 
 import statistics
-import time
 from collections.abc import Sequence
 from fractions import Fraction
 from functools import partial
 
 import numpy as np
-from torch import nn
+import torch
 
-from bioscope.evaluate.cells import DEFAULT_METHOD, count_cells
-from bioscope.inference import CellModel, predict_maps
+from bioscope.inference.cells import CellPredictor
+from bioscope.inference.superres import SRPredictor
 from bioscope.train.timing import time_in_turns
-from bioscope.upscale import upscale_plane
 
 
-def count_images_per_s(model: CellModel, images: Sequence[np.ndarray], rounds: int) -> float:
-    """Images per second of predict + count (the default method), after one warm-up image."""
-    count_cells(predict_maps(model, images[0]), DEFAULT_METHOD, model.threshold)
-    start = time.perf_counter()
-    for _ in range(rounds):
-        for image in images:
-            count_cells(predict_maps(model, image), DEFAULT_METHOD, model.threshold)
-    return rounds * len(images) / (time.perf_counter() - start)
+def count_all(predictor: CellPredictor, images: Sequence[np.ndarray]) -> int:
+    """Segment and count ``images`` as ``bioscope cells count`` does: ``batch_size`` at a time."""
+    step = predictor.window.batch_size
+    return sum(
+        r.count
+        for start in range(0, len(images), step)
+        for r in predictor.segment_batch(images[start : start + step])
+    )
+
+
+def count_images_per_s(
+    predictors: dict[str, CellPredictor], images: Sequence[np.ndarray], repeats: int
+) -> dict[str, float]:
+    """Images per second of predict + count per predictor (median of runs taken in turns)."""
+    calls = {name: partial(count_all, p, images) for name, p in predictors.items()}
+    times = time_in_turns(calls, repeats)
+    return {name: 1000 * len(images) / statistics.median(t) for name, t in times.items()}
 
 
 def upscale_ms(
-    models: dict[str, nn.Module], plane: np.ndarray, scale: Fraction, repeats: int
+    models: dict[str, SRPredictor], plane: np.ndarray, scale: Fraction, repeats: int
 ) -> dict[str, float]:
-    """Median milliseconds of :func:`~bioscope.upscale.upscale_plane` per model, in turns."""
-    calls = {name: partial(upscale_plane, model, plane, scale) for name, model in models.items()}
+    """Median milliseconds of upscaling one plane per model, in turns."""
+    lr = torch.from_numpy(np.ascontiguousarray(plane, np.float32))[None, None]
+    calls = {name: partial(model.upscale_unit, lr, scale) for name, model in models.items()}
     return {name: statistics.median(t) for name, t in time_in_turns(calls, repeats).items()}

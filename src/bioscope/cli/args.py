@@ -36,13 +36,51 @@ def positive_int(text: str) -> int:
     return value
 
 
-def output_folder(text: str) -> Path:
-    """A folder to write into (made if missing) for argparse: refused up front when a file of
-    that name exists, before any long computation."""
-    path = Path(text)
-    if path.exists() and not path.is_dir():
-        raise argparse.ArgumentTypeError(f"{text} exists and is not a folder")
-    return path
+def add_out(
+    parser: argparse.ArgumentParser,
+    kind: str,
+    help: str,
+    suffixes: tuple[str, ...] = (),
+    default: Path | None = None,
+) -> None:
+    """Add ``-o/--out`` (the one spelling of every command's output), checked by
+    :func:`check_output` before the command computes anything.
+
+    Args:
+        parser: the sub-command.
+        kind: ``"folder"`` (made if missing) or ``"file"``.
+        help: what is written there.
+        suffixes: the file endings a ``"file"`` output may have (any when empty).
+        default: the default path; without one the option is required.
+    """
+    parser.add_argument(
+        "-o", "--out", type=Path, required=default is None, default=default, help=help
+    )
+    parser.set_defaults(out_kind=kind, out_suffixes=suffixes)
+
+
+def check_output(args: argparse.Namespace) -> None:
+    """Refuse an output that cannot be written, before any computation: a folder output that is
+    a file, a file output that is a folder or has the wrong ending, a missing parent folder.
+
+    Raises:
+        InputError: naming the path and the problem.
+    """
+    kind = getattr(args, "out_kind", None)
+    path: Path | None = getattr(args, "out", None)
+    if kind is None or path is None:
+        return
+    if kind == "folder" and path.exists() and not path.is_dir():
+        raise InputError(f"{path}: exists and is not a folder (--out needs a folder here)")
+    if kind == "file":
+        if path.is_dir():
+            raise InputError(f"{path}: is a folder (--out needs a file name here)")
+        suffixes = args.out_suffixes
+        if suffixes and not path.name.lower().endswith(suffixes):
+            raise InputError(f"{path}: --out must end with {' or '.join(suffixes)}")
+    parent = path.absolute().parent
+    if not parent.is_dir():
+        raise InputError(f"{path}: the folder {parent} does not exist")
 
 
 def default_workers() -> int:

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from bioscope.bench.suite import QUICK, BenchConfig, bench_table, run_bench
-from bioscope.cli.args import output_folder
+from bioscope.cli.args import add_out
 from bioscope.io import atomic_write_text
 from bioscope.report.tables import markdown_table
 
@@ -23,9 +23,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "ms against bicubic. Writes bench.json and prints a table.",
     )
     bench.add_argument("--quick", action="store_true", help="fewer repeats (about 2 minutes)")
-    bench.add_argument(
-        "--out", type=output_folder, default=Path("bioscope-bench"), help="folder for bench.json"
-    )
+    add_out(bench, "folder", "folder for bench.json", default=Path("bioscope-bench"))
     bench.set_defaults(handler=handle_bench)
 
 

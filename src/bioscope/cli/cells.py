@@ -8,7 +8,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from bioscope.cli import cells_predict
-from bioscope.cli.args import default_workers, int_list, positive_int, run_config
+from bioscope.cli.args import add_out, default_workers, int_list, positive_int, run_config
 from bioscope.data.bbbc005 import (
     BBBC005_BLURS,
     BBBC005_COUNTS,
@@ -18,6 +18,7 @@ from bioscope.data.bbbc005 import (
     TRUTH_DIR,
 )
 from bioscope.data.synthetic import SimulationPlan, SimulationSummary, simulate_bbbc005
+from bioscope.device import DEVICES
 from bioscope.models import list_models
 from bioscope.train.config import from_dict
 from bioscope.train.segmentation import CellTrainConfig, train_cells
@@ -33,7 +34,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         description="Simulate SIMCEP-style fluorescence fields laid out exactly like BBBC005, "
         "with F1 masks, instance labels and true counts.",
     )
-    sim.add_argument("--out", type=Path, required=True, help="destination folder")
+    add_out(sim, "folder", "destination folder (made if missing)")
     sim.add_argument(
         "--counts",
         type=int_list,
@@ -85,13 +86,15 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "--model",
         help=f"model name (default fft-unet; known: {', '.join(list_models('segmentation'))})",
     )
-    train.add_argument("--out", type=Path, required=True, help="run folder")
+    add_out(train, "folder", "run folder (made if missing)")
     train.add_argument("--config", type=Path, help="YAML configuration (see configs/)")
     train.add_argument("--epochs", type=positive_int, help="total epochs")
     train.add_argument("--size", type=positive_int, help="side of the resized square input")
     train.add_argument("--batch-size", type=positive_int, help="images per step and process")
     train.add_argument("--seed", type=int, help="seed of weights, data order, augmentation")
-    train.add_argument("--device", choices=("cpu", "cuda"), help="default: cuda when present")
+    train.add_argument(
+        "--device", choices=DEVICES, help="auto (default: CUDA when present), cpu, cuda"
+    )
     train.add_argument(
         "--resume",
         action="store_true",

@@ -1,44 +1,57 @@
-"""``bioscope cells predict | count | evaluate``: what a bioimage analyst runs."""
+"""``bioscope cells predict | count | evaluate | export``: what a bioimage analyst runs.
+
+All three segment through one :class:`~bioscope.inference.cells.CellPredictor`, so the same file
+gives the same count whichever command reads it. ``predict`` and ``count`` take files, folders
+and glob patterns; images of one size go through the network together (``--batch-size``); a bad
+image is reported on one line and skipped, and every output is written atomically, so an
+interrupted run leaves whole files only.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 from tqdm import tqdm
 
-from bioscope.cli.args import int_list
+from bioscope.cli.args import add_out, int_list, positive_int
+from bioscope.cli.inputs import expand_inputs, parse_stain
 from bioscope.counting import METHODS
 from bioscope.data.bbbc005 import index_bbbc005
+from bioscope.device import DEVICES
 from bioscope.errors import BioscopeError, InputError
-from bioscope.evaluate.cells import DEFAULT_METHOD, count_cells, evaluate_cells, summarise
-from bioscope.inference import CellModel, image_outputs, load_cell_model, predict_maps
-from bioscope.io import atomic_write_text, read_image, write_image
+from bioscope.evaluate.cells import evaluate_cells, summarise
+from bioscope.inference.cells import CellPredictor, Segmentation
+from bioscope.inference.export import export_weights
+from bioscope.io import IMAGE_SUFFIXES, atomic_write_text, read_image, write_image
 from bioscope.io.tables import csv_text
-from bioscope.models.checkpoint import export_weights, shipped_weights
 from bioscope.report.cells import overlay, plot_examples, plot_mae_by_blur
 from bioscope.report.tables import markdown_table
 
+EMPTY_NOTE = "looks empty (nothing stands above its noise); its count is not meaningful"
+
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
-    """Register ``predict``, ``count`` and ``evaluate`` under ``cells``."""
+    """Register ``predict``, ``count``, ``evaluate`` and ``export`` under ``cells``."""
     predict = sub.add_parser("predict", help="segment images: probability, mask, labels, overlay")
-    predict.add_argument("images", nargs="+", type=Path, help="TIFF/PNG images, any size")
-    predict.add_argument("--out", type=Path, required=True, help="output folder")
+    _inputs(predict)
+    add_out(predict, "folder", "output folder (made if missing)")
     _model_options(predict)
     predict.set_defaults(handler=run_predict)
 
     count = sub.add_parser("count", help="count cells in images; writes a CSV")
-    count.add_argument("images", nargs="+", type=Path, help="TIFF/PNG images, any size")
-    count.add_argument("--out", type=Path, required=True, help="CSV file (file, count, method)")
+    _inputs(count)
+    add_out(count, "file", "CSV file (file, count, method)", suffixes=(".csv",))
     _model_options(count)
     count.set_defaults(handler=run_count)
 
     evaluate = sub.add_parser("evaluate", help="score a model on a BBBC005-layout folder")
     evaluate.add_argument("--data", type=Path, required=True, help="BBBC005-layout folder")
-    evaluate.add_argument("--out", type=Path, required=True, help="output folder")
+    add_out(evaluate, "folder", "output folder (made if missing)")
     evaluate.add_argument(
         "--stain", type=int, choices=(1, 2), default=2, help="1 cell body, 2 nuclei (default)"
     )
@@ -49,7 +62,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
     export = sub.add_parser("export", help="strip a training checkpoint to its weights")
     export.add_argument("checkpoint", type=Path, help="e.g. RUN/best.safetensors")
-    export.add_argument("--out", type=Path, required=True, help="weights file to write")
+    add_out(export, "file", "weights file to write", suffixes=(".safetensors",))
     export.add_argument(
         "--threshold",
         type=float,
@@ -58,11 +71,24 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     export.set_defaults(handler=run_export)
 
 
+def _inputs(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "images", nargs="+", type=Path, help="TIFF/PNG images, folders of them, or glob patterns"
+    )
+    parser.add_argument(
+        "--stain",
+        choices=("1", "2", "all"),
+        default="2",
+        help="BBBC005-style names (..._w1/_w2.TIF) in folders and patterns: keep w2 nuclei "
+        "(default), w1 cell bodies, or all",
+    )
+
+
 def _model_options(parser: argparse.ArgumentParser, several: bool = False) -> None:
     parser.add_argument(
         "--model",
         type=Path,
-        help="checkpoint from 'bioscope cells train' (default: the shipped model)",
+        help="checkpoint from 'bioscope cells train' or 'cells export' (default: shipped model)",
     )
     methods = ", ".join(f"{k}: {v}" for k, v in METHODS.items())
     parser.add_argument(
@@ -72,7 +98,7 @@ def _model_options(parser: argparse.ArgumentParser, several: bool = False) -> No
             if several
             else "counting method. "
         )
-        + f"{methods}. Default: {DEFAULT_METHOD}",
+        + f"{methods}. Default: the model's",
     )
     parser.add_argument(
         "--mode",
@@ -80,15 +106,91 @@ def _model_options(parser: argparse.ArgumentParser, several: bool = False) -> No
         help="resize to the training square (the paper) or full resolution; "
         "default: as the model was trained",
     )
+    parser.add_argument(
+        "--threshold", type=float, help="mask probability threshold (default: the model's)"
+    )
+    if not several:
+        parser.add_argument(
+            "--diameter",
+            type=float,
+            help="typical nucleus diameter in pixels, when it differs from the model's "
+            "training data (images are rescaled to match)",
+        )
+    parser.add_argument(
+        "--device", choices=DEVICES, default="auto", help="auto (CUDA when present), cpu, cuda"
+    )
+    parser.add_argument(
+        "--batch-size", type=positive_int, default=4, help="images or tiles per network call"
+    )
 
 
-def _load(args: argparse.Namespace) -> tuple[CellModel, list[str]]:
-    model = load_cell_model(args.model if args.model else shipped_weights("cells"))
-    methods = args.method.split(",") if args.method else [DEFAULT_METHOD]
+def _predictor(args: argparse.Namespace) -> tuple[CellPredictor, list[str]]:
+    methods = args.method.split(",") if args.method else []
     unknown = [m for m in methods if m not in METHODS]
     if unknown:
         raise InputError(f"unknown counting method {unknown[0]!r}; known: {', '.join(METHODS)}")
-    return model, methods
+    predictor = CellPredictor.from_checkpoint(
+        args.model,
+        args.device,
+        threshold=args.threshold,
+        method=methods[0] if methods else None,
+        mode=args.mode,
+        batch_size=args.batch_size,
+    )
+    return predictor, methods or [predictor.spec.method]
+
+
+def _images(args: argparse.Namespace) -> list[Path]:
+    images, note = expand_inputs(args.images, IMAGE_SUFFIXES, parse_stain(args.stain))
+    if note:
+        print(f"bioscope: note: {note}", file=sys.stderr)
+    return images
+
+
+def _segmented(
+    predictor: CellPredictor, paths: list[Path], diameter: float | None, batch: int
+) -> Iterator[tuple[Path, np.ndarray, Segmentation | BioscopeError]]:
+    """Each path with its image and segmentation (or the error that stopped it), in order;
+    consecutive readable images go through the predictor ``batch`` at a time."""
+    for start in range(0, len(paths), batch):
+        chunk = paths[start : start + batch]
+        loaded: list[tuple[Path, np.ndarray | BioscopeError]] = []
+        for path in chunk:
+            try:
+                loaded.append((path, read_image(path)))
+            except BioscopeError as exc:
+                loaded.append((path, exc))
+        good = [(p, image) for p, image in loaded if isinstance(image, np.ndarray)]
+        try:
+            results = predictor.segment_batch([image for _, image in good], diameter)
+            by_path = dict(zip([p for p, _ in good], results, strict=True))
+        except BioscopeError:  # one bad image in the batch: find it by going one at a time
+            by_path = {p: _segment_one(predictor, image, diameter) for p, image in good}
+        for path, image in loaded:
+            if isinstance(image, BioscopeError):
+                yield path, np.zeros(0), image
+            else:
+                yield path, image, by_path[path]
+
+
+def _segment_one(
+    predictor: CellPredictor, image: np.ndarray, diameter: float | None
+) -> Segmentation | BioscopeError:
+    try:
+        return predictor.segment(image, diameter)
+    except BioscopeError as exc:
+        return exc
+
+
+def image_outputs(path: Path, out: Path) -> dict[str, Path]:
+    """Where ``bioscope cells predict`` writes the outputs of image ``path`` in folder ``out``."""
+    stem = path.stem
+    return {
+        "prob": out / f"{stem}_prob.tif",
+        "mask": out / f"{stem}_mask.tif",
+        "labels": out / f"{stem}_labels.tif",
+        "overlay": out / f"{stem}_overlay.png",
+    }
 
 
 def _check_unique_stems(images: list[Path]) -> None:
@@ -102,43 +204,42 @@ def _check_unique_stems(images: list[Path]) -> None:
 def run_predict(args: argparse.Namespace) -> int:
     """Handle ``bioscope cells predict``: per image, four files; bad images are reported and
     skipped, the good ones are still written."""
-    model, methods = _load(args)
-    _check_unique_stems(args.images)
+    images = _images(args)
+    _check_unique_stems(images)
+    predictor, _ = _predictor(args)
     failed = 0
-    for path in args.images:
-        try:
-            raw = read_image(path)
-            maps = predict_maps(model, raw, args.mode)
-            result = count_cells(maps, methods[0], model.threshold)
-            out = image_outputs(path, args.out)
-            write_image(out["prob"], maps[0])
-            write_image(out["mask"], ((maps[0] > model.threshold) * 255).astype("uint8"))
-            write_image(out["labels"], result.labels.astype("uint16"), compress=True)
-            write_image(out["overlay"], overlay(raw, result.labels, result.count))
-            print(f"{path}: {result.count} cells ({methods[0]}) -> {out['overlay']}")
-        except BioscopeError as exc:
-            print(f"bioscope: error: {exc}", file=sys.stderr)
+    for path, raw, result in _segmented(predictor, images, args.diameter, args.batch_size):
+        if isinstance(result, BioscopeError):
+            print(f"bioscope: error: {result}", file=sys.stderr)
             failed += 1
+            continue
+        if result.empty:
+            print(f"bioscope: warning: {path}: {EMPTY_NOTE}", file=sys.stderr)
+        out = image_outputs(path, args.out)
+        write_image(out["prob"], result.maps[0])
+        write_image(out["mask"], (result.mask * 255).astype("uint8"))
+        write_image(out["labels"], result.labels.astype("uint16"), compress=True)
+        write_image(out["overlay"], overlay(raw, result.labels, result.count))
+        print(f"{path}: {result.count} cells ({result.method}) -> {out['overlay']}")
     return 1 if failed else 0
 
 
 def run_count(args: argparse.Namespace) -> int:
     """Handle ``bioscope cells count``: one CSV row per readable image."""
-    model, methods = _load(args)
+    images = _images(args)
+    predictor, _ = _predictor(args)
     rows, failed = [], 0
-    for path in tqdm(args.images, unit="img", desc="count", disable=None):
-        try:
-            maps = predict_maps(model, read_image(path), args.mode)
-            rows.append(
-                {
-                    "file": str(path),
-                    "count": count_cells(maps, methods[0]).count,
-                    "method": methods[0],
-                }
-            )
-        except BioscopeError as exc:
-            tqdm.write(f"bioscope: error: {exc}", file=sys.stderr)
+    segmented = _segmented(predictor, images, args.diameter, args.batch_size)
+    for path, _, result in tqdm(
+        segmented, total=len(images), unit="img", desc="count", disable=None
+    ):
+        if isinstance(result, BioscopeError):
+            tqdm.write(f"bioscope: error: {result}", file=sys.stderr)
             failed += 1
+            continue
+        if result.empty:
+            tqdm.write(f"bioscope: warning: {path}: {EMPTY_NOTE}", file=sys.stderr)
+        rows.append({"file": str(path), "count": result.count, "method": result.method})
     if rows:
         atomic_write_text(args.out, csv_text(rows))
         print(f"wrote {len(rows)} counts to {args.out}")
@@ -147,11 +248,16 @@ def run_count(args: argparse.Namespace) -> int:
 
 def run_evaluate(args: argparse.Namespace) -> int:
     """Handle ``bioscope cells evaluate``."""
-    model, methods = _load(args)
+    predictor, methods = _predictor(args)
     records = index_bbbc005(args.data, stains=[args.stain], blurs=args.blur, counts=args.counts)
     with tqdm(total=len(records), unit="img", desc="evaluate", disable=None) as bar:
-        evaluation = evaluate_cells(model, records, methods, args.mode, bar.update)
-    summary = {"model": model.source, "data": str(args.data), **summarise(evaluation, methods)}
+        evaluation = evaluate_cells(predictor, records, methods, bar.update)
+    summary = {
+        "model": predictor.source,
+        "data": str(args.data),
+        "threshold": predictor.spec.threshold,
+        **summarise(evaluation, methods),
+    }
     out = args.out
     atomic_write_text(out / "metrics.json", json.dumps(summary, indent=2))
     atomic_write_text(out / "per_image.csv", csv_text(evaluation.rows))

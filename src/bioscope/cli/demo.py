@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from bioscope.cli.args import default_workers, output_folder
-from bioscope.experiments.demo import DEMO_SCALES, METHODS, run_demo
+from bioscope.cli.args import add_out, default_workers
+from bioscope.experiments.demo import DEMO_SCALES, run_demo
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -18,11 +18,11 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "count their nuclei against the truth; super-resolve held-out MRI template slices at "
         "x1.5, x2.5 and x4 against bicubic. Writes report.html and summary.json.",
     )
-    demo.add_argument(
-        "--out",
-        type=output_folder,
+    add_out(
+        demo,
+        "folder",
+        "destination folder (default ./bioscope-demo)",
         default=Path("bioscope-demo"),
-        help="destination folder (default ./bioscope-demo)",
     )
     demo.set_defaults(handler=handle_demo)
 
@@ -32,8 +32,8 @@ def handle_demo(args: argparse.Namespace) -> int:
     summary = run_demo(args.out, default_workers())
     cells = summary["cells"]
     print(f"cells: {cells['images']} images, foreground IoU at F1 {cells['foreground_iou']:.3f}")
-    for method in METHODS:
-        print(f"  count MAE ({method}): {cells['methods'][method]['count_mae']:.2f}")
+    for method, scores in cells["methods"].items():
+        print(f"  count MAE ({method}): {scores['count_mae']:.2f}")
     for scale in DEMO_SCALES:
         per = summary["superres"]["scales"][str(float(scale))]
         print(

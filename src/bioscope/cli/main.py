@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from collections.abc import Sequence
 
 from bioscope import __version__
 from bioscope.cli import bench, cells, demo, reproduce, superres
-from bioscope.errors import BioscopeError
+from bioscope.cli.args import check_output
+from bioscope.errors import BioscopeError, BioscopeWarning
 from bioscope.runtime import tune_allocator
 
 
@@ -33,7 +35,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status (0 ok, 1 bad input, 2 bad usage)."""
     args = build_parser().parse_args(argv)
     tune_allocator()
+    warnings.showwarning = _show_warning
     try:
+        check_output(args)
         return args.handler(args)
     except (BioscopeError, OSError) as exc:
         print(f"bioscope: error: {exc}", file=sys.stderr)
@@ -41,6 +45,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("bioscope: interrupted", file=sys.stderr)
         return 130
+
+
+_DEFAULT_SHOW = warnings.showwarning
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """bioscope's warnings as one ``bioscope: warning: ...`` line; others as Python shows them."""
+    if issubclass(category, BioscopeWarning):
+        print(f"bioscope: warning: {message}", file=sys.stderr)
+    else:
+        _DEFAULT_SHOW(message, category, filename, lineno, file, line)
 
 
 if __name__ == "__main__":

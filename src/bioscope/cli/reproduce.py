@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import replace
 
-from bioscope.cli.args import default_workers, output_folder, positive_int
+from bioscope.cli.args import add_out, default_workers, positive_int
 from bioscope.experiments.fft_unet import (
     QUICK,
     TABLE_HEADER,
@@ -32,7 +32,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "analog and Figs. 5, 7, 8, 9. --quick: 48 fields at 128 x 128, 12 epochs (minutes on a "
         "CPU); full: 600 fields at 256 x 256, 100 epochs (hours on a CPU).",
     )
-    fft.add_argument("--out", type=output_folder, required=True, help="output folder")
+    add_out(fft, "folder", "output folder (made if missing)")
     fft.add_argument("--quick", action="store_true", help="the small, fast set-up")
     fft.set_defaults(handler=run_fft_unet)
     meta = sub.add_parser(
@@ -44,7 +44,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "(Fig. 8). --quick: 5 epochs each, no pretraining (minutes on a CPU); full: the shipped "
         "model's recipe, photograph pretraining then MRI (about 1.5 h on a 2-core CPU).",
     )
-    meta.add_argument("--out", type=output_folder, required=True, help="output folder")
+    add_out(meta, "folder", "output folder (made if missing)")
     meta.add_argument("--quick", action="store_true", help="the small, fast set-up")
     meta.add_argument("--epochs", type=positive_int, help="MRI epochs per model (overrides)")
     meta.set_defaults(handler=run_meta_srgan)

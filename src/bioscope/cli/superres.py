@@ -4,34 +4,30 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
-import torch
 from tqdm import tqdm
 
-from bioscope.cli.args import output_folder, positive_int, run_config
+from bioscope.cli.args import add_out, positive_int, run_config
+from bioscope.cli.inputs import GLOB_CHARS, expand_inputs
 from bioscope.data.degrade import as_scale, degrade
 from bioscope.data.mri import AXES
 from bioscope.data.superres import builtin_slices, split_volumes, volume_paths, volume_slices
+from bioscope.device import DEVICES
 from bioscope.errors import InputError
-from bioscope.io import read_volume, write_image, write_nifti
+from bioscope.inference.export import export_weights
+from bioscope.inference.superres import SRPredictor
+from bioscope.io import IMAGE_SUFFIXES, read_volume, write_image, write_nifti
 from bioscope.io.atomic import atomic_path
+from bioscope.io.images import cast_to
 from bioscope.io.volumes import NIFTI_SUFFIXES, Volume, resampled_affine
-from bioscope.models import create_model
-from bioscope.models.checkpoint import (
-    export_weights,
-    load_model,
-    shipped_weights,
-)
-from bioscope.models.registry import model_task
 from bioscope.models.vgg import ENV
 from bioscope.report.superres import sr_table, write_sr_evaluation
 from bioscope.train.config import from_dict
 from bioscope.train.segmentation import ModelSpec
 from bioscope.train.superres import SRTrainConfig, train_superres
-from bioscope.upscale import upscale_volume
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -86,7 +82,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "--images", action="store_true", help="--data is a folder of PNG photographs"
     )
     train.add_argument("--model", help="generator (default meta-srgan)")
-    train.add_argument("--out", type=Path, required=True, help="run folder")
+    add_out(train, "folder", "run folder (made if missing)")
     train.add_argument("--config", type=Path, help="YAML configuration (see configs/sr-*.yaml)")
     train.add_argument(
         "--init", type=Path, help="start from this generator checkpoint (fine-tuning)"
@@ -94,23 +90,43 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     train.add_argument("--epochs", type=positive_int, help="total epochs")
     train.add_argument("--batch-size", type=positive_int)
     train.add_argument("--vgg-weights", type=Path, help=f"torchvision VGG19 weights (or ${ENV})")
-    train.add_argument("--device", choices=("cpu", "cuda"))
+    train.add_argument(
+        "--device", choices=DEVICES, help="auto (default: CUDA when present), cpu, cuda"
+    )
     train.add_argument("--resume", action="store_true", help="continue the run in --out")
     train.set_defaults(handler=run_train)
 
     up = sub.add_parser(
         "upscale",
-        help="enlarge an image or a volume (in-plane) by any scale",
+        help="enlarge images or volumes (in-plane) by any scale",
         description="2-D PNG/TIFF/NPY, NIfTI (slice by slice along --axis, written as NIfTI whose "
-        "affine and voxel sizes describe the new grid) or DICOM. Large slices go by tiles.",
+        "affine and voxel sizes describe the new grid, header kept) or DICOM. Slices go through "
+        "in batches, large ones by tiles. Several inputs (files, folders, glob patterns) need an "
+        "output folder; each result is named <stem>_x<scale><suffix> there.",
     )
-    up.add_argument("input", type=Path)
-    up.add_argument("--scale", required=True, help="e.g. 1.5, 2, 2.7, 4")
-    up.add_argument("-o", "--output", type=Path, required=True)
+    up.add_argument("inputs", nargs="+", type=Path, help="files, folders or glob patterns")
+    up.add_argument("--scale", required=True, help="e.g. 1.5, 2, 2.7, 4 or 3/2")
+    add_out(up, "any", "output file (one input) or folder (several)")
     up.add_argument("--model", type=Path, help="SR checkpoint (default: the shipped model)")
     up.add_argument("--axis", choices=tuple(AXES), default="axial", help="slice axis of a volume")
     up.add_argument("--volume", type=int, help="volume of a 4-D file (0-based)")
     up.add_argument("--tile", type=positive_int, default=256, help="LR tile side for large slices")
+    up.add_argument("--batch-size", type=positive_int, default=8, help="slices or tiles per call")
+    up.add_argument(
+        "--device", choices=DEVICES, default="auto", help="auto (CUDA when present), cpu, cuda"
+    )
+    up.add_argument(
+        "--dtype",
+        choices=("keep", "float32"),
+        default="keep",
+        help="pixel type written: the input's (rounded, clipped to its range) or float32",
+    )
+    up.add_argument(
+        "--clip",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="clip to the input's intensity range (default: on for integer inputs)",
+    )
     up.add_argument(
         "--strict", action="store_true", help="fail on a scale outside the trained range"
     )
@@ -136,12 +152,15 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         help="comma-separated NAME=PATH, e.g. meta-srgan=runs/sr/best.safetensors",
     )
     evaluate.add_argument("--scales", default="1.5,2,2.5,3,3.5,4", help="comma-separated scales")
-    evaluate.add_argument("--out", type=output_folder, required=True, help="output folder")
+    add_out(evaluate, "folder", "output folder (made if missing)")
+    evaluate.add_argument(
+        "--device", choices=DEVICES, default="auto", help="auto (CUDA when present), cpu, cuda"
+    )
     evaluate.set_defaults(handler=run_evaluate)
 
     export = sub.add_parser("export", help="strip a training checkpoint to its weights")
     export.add_argument("checkpoint", type=Path, help="e.g. RUN/best.safetensors")
-    export.add_argument("--out", type=Path, required=True, help="weights file to write")
+    add_out(export, "file", "weights file to write", suffixes=(".safetensors",))
     export.set_defaults(handler=run_export)
 
 
@@ -236,49 +255,23 @@ def run_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def load_sr_models(names: list[str], checkpoints: str) -> dict[str, torch.nn.Module]:
-    """Models by name: from ``NAME=PATH`` checkpoints, weight-free (bicubic), or the shipped
-    weights (meta-srgan); never untrained."""
+def load_sr_models(names: list[str], checkpoints: str, device: str) -> dict[str, SRPredictor]:
+    """Predictors by name, from ``NAME=PATH`` items of ``--checkpoints`` where given (see
+    :meth:`~bioscope.inference.superres.SRPredictor.by_name`)."""
     paths = {}
     for item in filter(None, checkpoints.split(",")):
         name, sep, path = item.partition("=")
         if not sep:
             raise InputError(f"--checkpoints takes NAME=PATH items, got {item!r}")
         paths[name] = Path(path)
-    models = {}
-    for name in names:
-        if name in paths:
-            models[name] = load_model(paths[name], task="superres")[0]
-        elif model_task(name) == "superres" and not any(
-            True for _ in create_model(name).parameters()
-        ):
-            models[name] = create_model(name)
-        else:
-            models[name] = shipped_sr_model(name)
-    return models
-
-
-def shipped_sr_model(name: str) -> torch.nn.Module:
-    """The shipped SR model when it is a ``name`` (read once); else a refusal that says what to
-    pass instead."""
-    try:
-        path = shipped_weights("superres")
-    except InputError:
-        path = None
-    if path is not None:
-        model, meta = load_model(path, task="superres")
-        if meta["nets"]["model"]["name"] == name:
-            return model
-    raise InputError(
-        f"{name}: no checkpoint given, and bioscope ships no trained {name} weights; "
-        f"pass --checkpoints {name}=PATH (a checkpoint from 'bioscope sr train')"
-    )
+    return {name: SRPredictor.by_name(name, paths.get(name), device) for name in names}
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
     """Handle ``bioscope sr evaluate``."""
     scales = [as_scale(v, allow_outside=True) for v in args.scales.split(",")]
-    models = load_sr_models([n for n in args.models.split(",") if n], args.checkpoints)
+    names = [n for n in args.models.split(",") if n]
+    models = load_sr_models(names, args.checkpoints, args.device)
     if args.data == "builtin":
         slices = builtin_slices()["test"]
     else:
@@ -291,31 +284,86 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
 
 def run_upscale(args: argparse.Namespace) -> int:
-    """Handle ``bioscope sr upscale``."""
-    scale = as_scale(args.scale, allow_outside=True)
-    path = args.model or shipped_weights("superres")
-    model, meta = load_model(path, task="superres")
-    low, high, _ = ((meta.get("config") or {}).get("data") or {}).get("scales", (1.1, 4.0, 0.1))
-    if not as_scale(low, True) <= scale <= as_scale(high, True):
-        message = (
-            f"scale {float(scale):g} is outside the range {low}..{high} the model was trained on"
-        )
-        if args.strict:
-            raise InputError(message)
-        print(f"bioscope: warning: {message}", file=sys.stderr)
-    volume = read_volume(args.input, args.volume)
-    result = upscale_volume(model, volume, scale, AXES[args.axis], args.tile)
-    if volume.is_volume:
-        if not args.output.name.lower().endswith(NIFTI_SUFFIXES):
-            raise InputError(f"{args.output}: a volume is written as NIfTI (.nii or .nii.gz)")
-        write_nifti(args.output, result.data, result.affine)
-    else:
-        write_plane(args.output, result.data, volume.dtype)
-    print(
-        f"{args.input} {list(volume.data.shape)} -> {args.output} {list(result.data.shape)} "
-        f"(x{float(scale):g}, {path})"
+    """Handle ``bioscope sr upscale``: every input, each output checked before it is computed."""
+    inputs, several = upscale_inputs(args.inputs)
+    if several and args.out.exists() and not args.out.is_dir():
+        raise InputError(f"{args.out}: several inputs need an output folder, and this is a file")
+    predictor = SRPredictor.from_checkpoint(
+        args.model, args.device, tile=args.tile, batch_size=args.batch_size
     )
+    scale = predictor.check_scale(args.scale, strict=args.strict)
+    for path in inputs:
+        volume = read_volume(path, args.volume)
+        out = args.out / upscaled_name(path, volume, scale) if several else args.out
+        check_written(out, volume, args.dtype)
+        axis = AXES[args.axis] if volume.is_volume else 0
+        slices = volume.data.shape[axis] if volume.is_volume else 1
+        with tqdm(total=slices, unit="slice", desc=path.name, disable=None, leave=False) as bar:
+            result = predictor.upscale(
+                volume, scale, axis=axis, clip=args.clip, progress=bar.update
+            )
+        assert isinstance(result, Volume)
+        write_result(out, result, args.dtype)
+        print(
+            f"{path} {list(volume.data.shape)} -> {out} {list(result.data.shape)} "
+            f"(x{float(scale):g}, {predictor.source})"
+        )
     return 0
+
+
+def upscale_inputs(items: list[Path]) -> tuple[list[Path], bool]:
+    """The files ``sr upscale`` reads, and whether there are (or may be) several. A folder holding
+    NIfTI/NPY/PNG/TIFF files stands for them; any other folder is one DICOM series."""
+    suffixes = (*NIFTI_SUFFIXES, ".npy", *IMAGE_SUFFIXES)
+    expanded: list[Path] = []
+    several = len(items) > 1
+    for item in items:
+        listed = item.is_dir() and any(p.name.lower().endswith(suffixes) for p in item.iterdir())
+        if listed or GLOB_CHARS & set(str(item)):
+            files, _ = expand_inputs([item], suffixes, stain=None)
+            expanded += files
+            several = True
+        elif not item.exists():
+            raise InputError(f"{item}: no such file or folder")
+        else:
+            expanded.append(item)
+    return expanded, several
+
+
+def upscaled_name(path: Path, volume: Volume, scale: Fraction) -> str:
+    """``<stem>_x<scale><suffix>``: NIfTI for volumes and DICOM, else the input's suffix."""
+    if path.name.lower().endswith(".nii.gz"):
+        stem, suffix = path.name[: -len(".nii.gz")], ".nii.gz"
+    else:
+        stem = path.stem
+        suffix = ".nii.gz" if volume.is_volume or path.is_dir() else path.suffix.lower()
+    return f"{stem}_x{float(scale):g}{suffix}"
+
+
+def check_written(out: Path, volume: Volume, dtype: str) -> None:
+    """Refuse an output name that cannot hold the result, before computing it."""
+    name = out.name.lower()
+    if out.is_dir():
+        raise InputError(f"{out}: is a folder; give a file name")
+    if volume.is_volume and not name.endswith(NIFTI_SUFFIXES):
+        raise InputError(f"{out}: a volume is written as NIfTI (.nii or .nii.gz)")
+    if not name.endswith((*NIFTI_SUFFIXES, ".npy", *IMAGE_SUFFIXES)):
+        raise InputError(f"{out}: write a .nii(.gz), .npy, .tif or .png file")
+    if name.endswith(".png") and not (dtype == "keep" and volume.dtype.startswith("uint")):
+        raise InputError(f"{out}: a {volume.dtype} result is written as .tif or .npy, not .png")
+
+
+def write_result(out: Path, result: Volume, dtype: str) -> Path:
+    """Write an upscaled volume or plane in ``dtype`` (``keep``: the input's pixel type)."""
+    data = result.data if dtype == "float32" else cast_to(result.data, result.dtype)
+    if result.is_volume or out.name.lower().endswith(NIFTI_SUFFIXES):
+        return write_nifti(out, data, result.affine, like=result.header)
+    if out.suffix.lower() == ".npy":
+        with atomic_path(out) as tmp:
+            with tmp.open("wb") as handle:
+                np.save(handle, data)
+        return out
+    return write_image(out, data)
 
 
 def run_export(args: argparse.Namespace) -> int:

@@ -8,7 +8,7 @@ Two layouts are read:
   ``<name>_masks.<ext>`` (any TIFF/PNG suffix). A mask with more than two values is taken as
   instance labels.
 
-Images are made grey, normalised per image (:func:`~bioscope.data.intensity.normalize_percentile`),
+Images are made grey, normalised per image (:class:`~bioscope.data.intensity.PercentileNorm`),
 and resized to ``size x size`` (the paper's 256; ``None`` keeps the native size).
 """
 
@@ -25,13 +25,15 @@ import torch.nn.functional as F
 from torch.utils.data import Dataset
 
 from bioscope.data.bbbc005 import Bbbc005Record
-from bioscope.data.intensity import default_min_range, normalize_percentile
+from bioscope.data.intensity import PercentileNorm
 from bioscope.data.targets import labels_from_mask, normalized_distance
 from bioscope.errors import InputError
 from bioscope.io import IMAGE_SUFFIXES, read_image
 from bioscope.io.images import to_grey
 
 MASK_SUFFIX = "_masks"
+#: The normalisation cell models are trained with (recorded in their inference spec).
+TRAINING_NORM = PercentileNorm()
 
 
 @dataclass(frozen=True)
@@ -104,9 +106,10 @@ def _find_mask(image: Path, masks: dict[str, Path], *, same_folder: bool) -> Pat
     return None
 
 
-def prepare_image(raw: np.ndarray) -> np.ndarray:
-    """What every cell model sees: grey, percentile-normalised float32 (training and inference)."""
-    return normalize_percentile(to_grey(raw), min_range=default_min_range(raw.dtype))
+def prepare_image(raw: np.ndarray, norm: PercentileNorm = TRAINING_NORM) -> np.ndarray:
+    """What every cell model sees: grey, percentile-normalised float32 (training and inference;
+    the predictor passes the normalisation recorded in its checkpoint)."""
+    return norm(to_grey(raw))
 
 
 @dataclass(frozen=True)

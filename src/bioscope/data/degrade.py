@@ -18,35 +18,31 @@ renormalised; optionally a Gaussian blur first.
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 
 import numpy as np
 import torch
-from scipy import ndimage
+from scipy import ndimage, sparse
 
 from bioscope.errors import InputError
 from bioscope.geometry import lr_size as _lr_size
+from bioscope.geometry import parse_scale
 
 TRAINED_RANGE = (Fraction(11, 10), Fraction(4))
-MAX_DENOMINATOR = 100
 
 
 def as_scale(value: float | str | Fraction, allow_outside: bool = False) -> Fraction:
-    """The scale as an exact fraction; ``1.1`` becomes ``11/10`` (decimal text, not binary float).
+    """:func:`~bioscope.geometry.parse_scale`, and within [1.1, 4.0] unless ``allow_outside``.
 
     Raises:
-        InputError: not a number, not > 1, or outside [1.1, 4.0] unless ``allow_outside``.
+        InputError: not a valid scale, or outside the trained range.
 
     Example:
         >>> as_scale(2.7), as_scale("1.1"), as_scale(4)
         (Fraction(27, 10), Fraction(11, 10), Fraction(4, 1))
     """
-    try:
-        scale = Fraction(str(value)).limit_denominator(MAX_DENOMINATOR)
-    except (ValueError, ZeroDivisionError):
-        raise InputError(f"scale must be a number such as 2 or 2.5, got {value!r}") from None
-    if scale <= 1:
-        raise InputError(f"scale must be greater than 1, got {value}")
+    scale = parse_scale(value)
     low, high = TRAINED_RANGE
     if not allow_outside and not low <= scale <= high:
         raise InputError(f"scale {value} is outside the range {float(low)}..{float(high)}")
@@ -75,13 +71,25 @@ def degrade(
 
     Returns:
         ``(cropped_hr, lr)``, with ``cropped_hr.shape[-2:] == scale * lr.shape[-2:]`` exactly.
+
+    Raises:
+        InputError: ``blur_sigma`` is negative or not finite, or a side is too short.
     """
+    if not (math.isfinite(blur_sigma) and blur_sigma >= 0):
+        raise InputError(f"blur sigma must be a finite number >= 0, got {blur_sigma}")
     hr = crop_to_scale(np.asarray(hr, np.float64), scale)
     image = ndimage.gaussian_filter(hr, blur_sigma, axes=(-2, -1)) if blur_sigma > 0 else hr
-    rows = resample_matrix(hr.shape[-2], scale)
-    cols = resample_matrix(hr.shape[-1], scale)
-    lr = np.einsum("ij,...jk,lk->...il", rows, image, cols)
+    rows = sparse.csr_matrix(resample_matrix(hr.shape[-2], scale))
+    cols = sparse.csr_matrix(resample_matrix(hr.shape[-1], scale))
+    lr = _along(cols, _along(rows, image, -2), -1)  # banded: linear in the image size
     return hr.astype(np.float32), lr.astype(np.float32)
+
+
+def _along(matrix: sparse.csr_matrix, data: np.ndarray, axis: int) -> np.ndarray:
+    """``matrix`` applied to every line of ``data`` along ``axis``."""
+    moved = np.moveaxis(data, axis, 0)
+    out = matrix @ moved.reshape(moved.shape[0], -1)
+    return np.moveaxis(np.asarray(out).reshape(matrix.shape[0], *moved.shape[1:]), 0, axis)
 
 
 def resample_matrix(hr: int, scale: Fraction) -> np.ndarray:

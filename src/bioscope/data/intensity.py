@@ -1,51 +1,110 @@
-"""Intensity normalisation shared by both tasks."""
+"""Intensity normalisation, one function per modality, shared by training and inference.
+
+* Microscopy (:class:`PercentileNorm`): the ``low`` and ``high`` percentiles of the image go to 0
+  and 1, as Cellpose and StarDist do, with no floor tied to the pixel type (a 12-bit camera's
+  values 0..235 in a uint16 file are stretched like any other image). The one floor is the noise:
+  the span is never taken below :data:`NOISE_SPAN` times the image's own noise level, so a field
+  with nothing in it (or a single small nucleus, whose pixels lie above the high percentile) is not
+  stretched until its noise looks like cells.
+* MRI (:func:`mri_window`): the 0.5 and 99.5 percentiles of the non-zero voxels, robust to a few hot
+  voxels; :func:`normalize_mri` maps that window to [0, 1] and clips, for training and evaluation;
+  the upscaler maps the same window and keeps what lies outside it (see
+  :mod:`bioscope.inference.superres`).
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
 from bioscope.errors import InputError
 
+#: Least percentile span, in units of the image's noise sigma: pure Gaussian noise spans about
+#: 5.2 sigma between its 1st and 99.8th percentiles.
+NOISE_SPAN = 8.0
 
-def normalize_percentile(
-    image: np.ndarray,
-    low: float = 1.0,
-    high: float = 99.8,
-    min_range: float | None = None,
-) -> np.ndarray:
-    """Map the ``low`` and ``high`` percentiles of ``image`` to 0 and 1 (no clipping).
 
-    Args:
-        image: any real array.
-        low: lower percentile.
-        high: upper percentile.
-        min_range: smallest span allowed between the two percentiles, so that an empty field is not
-            stretched until its noise looks like cells. Default: 5% of the dtype's range for integer
-            images, 1e-6 for float images.
-
-    Returns:
-        float32 array of the same shape.
+@dataclass(frozen=True)
+class PercentileNorm:
+    """Per-image percentile normalisation of microscopy images (see the module docstring).
 
     Example:
-        >>> out = normalize_percentile(np.arange(101, dtype=np.uint8), 0, 100)
+        >>> out = PercentileNorm(0, 100)(np.arange(101, dtype=np.uint8).reshape(1, 101))
         >>> float(out.min()), float(out.max())
         (0.0, 1.0)
     """
-    if image.size == 0:
+
+    low: float = 1.0
+    high: float = 99.8
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.low < self.high <= 100:
+            raise InputError(
+                f"percentiles must satisfy 0 <= low < high <= 100, got {self.low}, {self.high}"
+            )
+
+    def __call__(self, image: np.ndarray) -> np.ndarray:
+        """``image`` (2-D, any real dtype) as float32 with its percentiles at 0 and 1."""
+        data = _finite_float(image)
+        lo, hi = np.percentile(data, [self.low, self.high])
+        span = max(float(hi - lo), NOISE_SPAN * noise_sigma(data), 1e-12)
+        return ((data - lo) / span).astype(np.float32)
+
+
+def noise_sigma(image: np.ndarray) -> float:
+    """Robust noise level of a 2-D image: the median absolute deviation of its horizontal and
+    vertical pixel differences, scaled to a Gaussian sigma (edges of objects are a minority of
+    the differences and do not move the median).
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> round(noise_sigma(rng.normal(0, 3.0, (200, 200))), 1)
+        3.0
+    """
+    data = np.asarray(image, np.float32)
+    if data.ndim != 2 or min(data.shape) < 2:
+        return 0.0
+    diffs = np.concatenate([np.diff(data, axis=0).ravel(), np.diff(data, axis=1).ravel()])
+    mad = float(np.median(np.abs(diffs - np.median(diffs))))
+    return float(1.4826 * mad / np.sqrt(2.0))
+
+
+def looks_empty(image: np.ndarray) -> bool:
+    """Whether nothing in ``image`` stands out of its noise: its brightest pixel is within
+    :data:`NOISE_SPAN` noise sigmas of its 1st percentile (a flat image counts as empty)."""
+    data = _finite_float(image)
+    lo = float(np.percentile(data, 1.0))
+    return float(data.max()) - lo <= NOISE_SPAN * noise_sigma(data)
+
+
+def mri_window(data: np.ndarray, low: float = 0.5, high: float = 99.5) -> tuple[float, float]:
+    """``(lo, hi)``: the ``low``/``high`` percentiles of the voxels above zero, with ``lo`` no
+    higher than 0 (air stays at 0). A volume with no voxel above zero is refused.
+
+    Example:
+        >>> mri_window(np.array([0.0, 1.0, 2.0, 3.0, 4.0]), 0, 100)
+        (0.0, 4.0)
+    """
+    data = np.asarray(data)
+    foreground = data[data > 0]
+    if foreground.size == 0:
+        raise InputError("the volume has no voxel above zero")
+    lo, hi = np.percentile(foreground, [low, high])
+    lo = min(float(lo), 0.0)
+    return lo, max(float(hi), lo + 1e-12)
+
+
+def normalize_mri(data: np.ndarray, low: float = 0.5, high: float = 99.5) -> np.ndarray:
+    """Map :func:`mri_window` to [0, 1] and clip (float32)."""
+    lo, hi = mri_window(data, low, high)
+    return np.clip((np.asarray(data, np.float32) - lo) / (hi - lo), 0.0, 1.0)
+
+
+def _finite_float(image: np.ndarray) -> np.ndarray:
+    data = np.asarray(image, np.float32)
+    if data.size == 0:
         raise InputError("cannot normalise an empty image")
-    if not 0 <= low < high <= 100:
-        raise InputError(f"percentiles must satisfy 0 <= low < high <= 100, got {low}, {high}")
-    data = image.astype(np.float32)
     if not np.isfinite(data).all():
         raise InputError("image holds NaN or infinite values")
-    if min_range is None:
-        min_range = default_min_range(image.dtype)
-    lo, hi = np.percentile(data, [low, high])
-    return ((data - lo) / max(float(hi - lo), min_range)).astype(np.float32)
-
-
-def default_min_range(dtype: np.dtype) -> float:
-    """Smallest percentile span :func:`normalize_percentile` stretches: 5% of an integer dtype's
-    maximum, 1e-6 for floats."""
-    dtype = np.dtype(dtype)
-    return 0.05 * float(np.iinfo(dtype).max) if dtype.kind in "ui" else 1e-6
+    return data

@@ -20,6 +20,7 @@ from typing import Literal
 import numpy as np
 from scipy import ndimage
 
+from bioscope.data.intensity import normalize_mri
 from bioscope.errors import InputError
 from bioscope.io.volumes import Volume
 
@@ -59,12 +60,7 @@ def normalize_volume(
         return (data - data.mean()) / (std if std > 0 else 1.0)
     if method != "percentile":
         raise InputError(f"unknown normalisation {method!r}; use percentile or zscore")
-    foreground = data[data > 0]
-    if foreground.size == 0:
-        raise InputError("the volume has no voxel above zero")
-    lo, hi = np.percentile(foreground, [low, high])
-    lo = min(float(lo), 0.0)
-    return np.clip((data - lo) / max(float(hi - lo), 1e-12), 0.0, 1.0)
+    return normalize_mri(data, low, high)
 
 
 def signal_fraction(image: np.ndarray, level: float = 0.1) -> float:

@@ -1,6 +1,7 @@
 """Evaluate a cell model on a BBBC005-layout folder: segmentation, counts, objects.
 
-Per image: predicted maps, a count by every requested method against the true count (the placed
+Per image (through the :class:`~bioscope.inference.cells.CellPredictor`, with the model's own
+threshold): predicted maps, a count by every requested method against the true count (the placed
 count of the simulator's ``cells.csv``, else the count in the file name: evaluation metadata,
 never an input of the prediction), the foreground IoU/Dice against the in-focus truth of the field
 (its F1 mask; at F1 that is the image's own mask), and, where instance labels exist, object
@@ -21,32 +22,16 @@ from typing import Any
 import numpy as np
 import torch
 
-from bioscope.counting import METHODS, CountResult, count_distance, count_paper, count_watershed
+from bioscope.counting import CountResult, count_maps
 from bioscope.data.bbbc005 import Bbbc005Record
 from bioscope.errors import InputError
-from bioscope.inference import CellModel, Mode, predict_maps
+from bioscope.inference.cells import CellPredictor, Segmentation
 from bioscope.io import read_image
 from bioscope.metrics.objects import match_objects
 from bioscope.metrics.segmentation import dice, foreground_iou, paper_mean_iou
 
 #: CellProfiler's published BBBC005 nuclei-count MAE (cells): at F1, and over all blur levels.
 CELLPROFILER_MAE = {"f1": 3.35, "all": 14.9}
-#: The default counting method: on the shipped model's test set it beat the learned ``distance``
-#: head (count MAE 1.82 vs 2.52 over all blur levels, 0.50 vs 0.98 at F1; see the README).
-DEFAULT_METHOD = "watershed"
-
-
-def count_cells(maps: np.ndarray, method: str, threshold: float = 0.5) -> CountResult:
-    """Count with ``method`` (see :data:`bioscope.counting.METHODS`) from predicted maps."""
-    if method == "paper":
-        return count_paper(maps[0], threshold=threshold)
-    if method == "watershed":
-        return count_watershed(maps[0], threshold=threshold)
-    if method == "distance":
-        if maps.shape[0] < 2:
-            raise InputError("method 'distance' needs a model with a distance head (2 outputs)")
-        return count_distance(maps[0], maps[1], threshold=threshold)
-    raise InputError(f"unknown counting method {method!r}; known: {', '.join(METHODS)}")
 
 
 @dataclass
@@ -60,10 +45,9 @@ class CellEvaluation:
 
 
 def evaluate_cells(
-    model: CellModel,
+    predictor: CellPredictor,
     records: Sequence[Bbbc005Record],
     methods: Sequence[str],
-    mode: Mode | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> CellEvaluation:
     """Predict every record and score it (see the module docstring)."""
@@ -79,7 +63,8 @@ def evaluate_cells(
     }
     for record in records:
         raw = read_image(record.image)
-        maps = predict_maps(model, raw, mode)
+        segmentation = predictor.segment(raw)
+        maps, threshold = segmentation.maps, segmentation.threshold
         row: dict[str, Any] = {
             "file": record.image.name,
             "field": record.name.field,
@@ -88,9 +73,13 @@ def evaluate_cells(
             "true_count": record.true_count,
         }
         truth_labels = _cached(cache, record.labels)
-        counts = {}
+        counts: dict[str, CountResult | Segmentation] = {}
         for method in methods:
-            counted = count_cells(maps, method, model.threshold)
+            counted = (
+                segmentation
+                if method == segmentation.method
+                else count_maps(maps, method, threshold)
+            )
             counts[method] = counted
             row[f"count_{method}"] = counted.count
             if truth_labels is not None:
@@ -101,7 +90,7 @@ def evaluate_cells(
         mask_path = field_masks.get((record.name.field, record.name.stain))
         if mask_path is not None:
             truth = torch.from_numpy(_cached(cache, mask_path) > 0)[None]
-            pred = torch.from_numpy(maps[0] > model.threshold)[None]
+            pred = torch.from_numpy(segmentation.mask)[None]
             row["foreground_iou"] = float(foreground_iou(pred, truth)[0])
             row["dice"] = float(dice(pred, truth)[0])
             if record.mask is not None:

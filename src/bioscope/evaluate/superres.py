@@ -4,7 +4,9 @@ Each test slice is reduced to its maximal information crop (the paper scores "th
 information crops"), cropped to an exact multiple of the scale, degraded, upscaled by each model,
 clipped to [0, 1] and scored against the HR crop with a border of ``ceil(scale)`` pixels removed.
 PSNR is on [0, 1] intensities (data range 1); the paper-compatible PSNR (z-normalised, peak 1) is
-kept as ``paper_psnr``. A fixed-scale model (x2) is scored at its own scale only.
+kept as ``paper_psnr``. A fixed-scale model (x2) is scored at its own scale only. Every model
+runs through its :class:`~bioscope.inference.superres.SRPredictor` (device, tiles), as
+``sr upscale`` runs it.
 """
 
 from __future__ import annotations
@@ -17,23 +19,17 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch import nn
 
 from bioscope.data.mri import informative_crop
 from bioscope.data.superres import make_pair
 from bioscope.errors import InputError
+from bioscope.inference.superres import SRPredictor
 from bioscope.metrics.superres import border, paper_psnr, psnr, ssim
-
-
-def supports(model: nn.Module, scale: Fraction) -> bool:
-    """Whether ``model`` upscales by ``scale`` (fixed-scale models carry ``.scale``)."""
-    fixed = getattr(model, "scale", None)
-    return fixed is None or Fraction(fixed) == scale
 
 
 @torch.inference_mode()
 def evaluate_sr(
-    models: Mapping[str, nn.Module],
+    models: Mapping[str, SRPredictor],
     slices: Sequence[np.ndarray],
     scales: Sequence[Fraction],
     crop: int = 160,
@@ -48,11 +44,10 @@ def evaluate_sr(
         for scale in scales:
             pair = make_pair(hr, scale)
             for name, model in models.items():
-                if not supports(model, scale):
+                if not model.supports(scale):
                     continue
-                model.eval()
                 start = time.perf_counter()
-                sr = model(pair["lr"], scale).clamp(0, 1)
+                sr = model.upscale_unit(pair["lr"], scale).clamp(0, 1)
                 elapsed = 1000 * (time.perf_counter() - start)
                 cut = border(float(scale))
                 rows.append(
@@ -114,7 +109,10 @@ class Panel:
 
 @torch.inference_mode()
 def sweep(
-    models: Mapping[str, nn.Module], image: np.ndarray, scales: Sequence[Fraction], crop: int = 160
+    models: Mapping[str, SRPredictor],
+    image: np.ndarray,
+    scales: Sequence[Fraction],
+    crop: int = 160,
 ) -> tuple[np.ndarray, list[Panel]]:
     """The HR crop of ``image`` and every model's upscaled LR at every scale it supports."""
     hr = torch.from_numpy(informative_crop(image, crop).astype(np.float32))[None, None]
@@ -123,8 +121,8 @@ def sweep(
         pair = make_pair(hr, scale)
         cut = border(float(scale))
         for name, model in models.items():
-            if supports(model, scale):
-                sr = model.eval()(pair["lr"], scale).clamp(0, 1)
+            if model.supports(scale):
+                sr = model.upscale_unit(pair["lr"], scale).clamp(0, 1)
                 panels.append(
                     Panel(
                         name,

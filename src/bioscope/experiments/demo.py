@@ -19,12 +19,11 @@ from typing import Any
 from bioscope.data.bbbc005 import index_bbbc005
 from bioscope.data.superres import builtin_slices
 from bioscope.data.synthetic import SimulationPlan, simulate_bbbc005
-from bioscope.evaluate.cells import DEFAULT_METHOD, evaluate_cells, summarise
-from bioscope.inference import load_cell_model
+from bioscope.evaluate.cells import evaluate_cells, summarise
+from bioscope.inference.cells import CellPredictor
+from bioscope.inference.superres import SRPredictor
 from bioscope.io import atomic_write_text
 from bioscope.io.tables import csv_text
-from bioscope.models import create_model
-from bioscope.models.checkpoint import load_model, shipped_weights
 from bioscope.report.cells import plot_examples, plot_mae_by_blur
 from bioscope.report.html import HtmlPage
 from bioscope.report.superres import write_sr_evaluation
@@ -32,7 +31,6 @@ from bioscope.report.superres import write_sr_evaluation
 #: Three counts x four blur levels, one site: 12 nuclei images of 696 x 520.
 DEMO_PLAN = SimulationPlan(counts=(14, 48, 100), blurs=(1, 14, 29, 48), sites=1, seed=7)
 DEMO_SCALES = (Fraction(3, 2), Fraction(5, 2), Fraction(4))
-METHODS = (DEFAULT_METHOD, "paper")
 
 
 def run_demo(
@@ -60,20 +58,21 @@ def run_demo(
 
 
 def _cells(out: Path) -> dict[str, Any]:
-    model = load_cell_model(shipped_weights("cells"))
+    predictor = CellPredictor.from_checkpoint()
+    methods = list(dict.fromkeys([predictor.spec.method, "paper"]))
     records = index_bbbc005(out / "data", stains=[2])
-    evaluation = evaluate_cells(model, records, METHODS)
-    summary = summarise(evaluation, METHODS)
+    evaluation = evaluate_cells(predictor, records, methods)
+    summary = summarise(evaluation, methods)
     atomic_write_text(out / "per_image.csv", csv_text(evaluation.rows))
     plot_mae_by_blur(summary["methods"], summary["cellprofiler_count_mae"], out / "mae_by_blur.png")
     plot_examples(evaluation.examples, out / "examples.png")
-    return {"model": str(model.source), **summary}
+    return {"model": predictor.source, **summary}
 
 
 def _superres(out: Path) -> dict[str, Any]:
     models = {
-        "bicubic": create_model("bicubic"),
-        "meta-srgan": load_model(shipped_weights("superres"), task="superres")[0],
+        "bicubic": SRPredictor.by_name("bicubic"),
+        "meta-srgan": SRPredictor.from_checkpoint(),
     }
     return write_sr_evaluation(out, models, builtin_slices()["test"], DEMO_SCALES, "builtin")
 
@@ -90,7 +89,7 @@ def _report(summary: dict[str, Any], plan: SimulationPlan) -> HtmlPage:
         f"{len(plan.blurs)} blur levels). Foreground IoU at F1 against the truth: "
         f"{cells.get('foreground_iou', float('nan')):.3f} (Dice {cells.get('dice', 0):.3f})."
     )
-    blurs = list(cells["methods"][METHODS[0]]["count_mae_by_blur"])
+    blurs = list(cells["methods"][cells["primary_method"]]["count_mae_by_blur"])
     page.table(
         ["method", "count MAE (all)", *(f"MAE F{b}" for b in blurs), "object F1"],
         [

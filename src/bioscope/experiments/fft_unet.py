@@ -21,7 +21,7 @@ import torch
 
 from bioscope.data.bbbc005 import BBBC005_COUNTS, index_bbbc005, split_by_field
 from bioscope.data.synthetic import SimulationPlan, simulate_bbbc005
-from bioscope.inference import load_cell_model, predict_maps
+from bioscope.inference.cells import CellPredictor
 from bioscope.io import atomic_write_text, read_image
 from bioscope.io.tables import csv_text
 from bioscope.models import create_model
@@ -158,14 +158,14 @@ def _write(out: Path, results: dict[str, Any]) -> None:
     test = split_by_field(records, seed=0)["test"]
     example = max((r for r in test if r.mask is not None), key=lambda r: r.name.count)
     raw, truth = read_image(example.image), read_image(example.mask) > 0
-    probs = {}
+    probs, threshold = {}, 0.5
     for label, model in results["models"].items():
-        cell_model = load_cell_model(Path(model["run"]) / "best.safetensors")
-        probs[label] = predict_maps(cell_model, raw)[0]
+        predictor = CellPredictor.from_checkpoint(Path(model["run"]) / "best.safetensors")
+        probs[label], threshold = predictor.segment(raw).maps[0], predictor.spec.threshold
     plot_masks(raw, truth, probs, out / "masks.png", title=example.image.name)
     chosen = probs[list(probs)[-1]]
     plot_local_maxima(chosen, out / "local_maxima.png")
-    plot_dbscan(chosen, example.true_count, out / "dbscan.png")
+    plot_dbscan(chosen, example.true_count, threshold, out / "dbscan.png")
 
 
 def _slug(label: str) -> str:

@@ -21,13 +21,10 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from torch import nn
-
 from bioscope.data.superres import PatchConfig, builtin_slices
+from bioscope.inference.superres import SRPredictor
 from bioscope.io import atomic_write_text
 from bioscope.io.tables import csv_text
-from bioscope.models import create_model
-from bioscope.models.checkpoint import load_model, shipped_weights
 from bioscope.report.superres import write_sr_evaluation
 from bioscope.report.tables import markdown_table
 from bioscope.train.loop import TrainConfig
@@ -81,7 +78,7 @@ def reproduce_meta_srgan(
     """Train the models, score them; write (and return) the results."""
     out = Path(out)
     start = time.perf_counter()
-    models: dict[str, nn.Module] = {"bicubic": create_model("bicubic")}
+    models: dict[str, SRPredictor] = {"bicubic": SRPredictor.by_name("bicubic")}
     runs: dict[str, Any] = {}
     for label, (name, scales) in config.models.items():
         run = out / "runs" / label.replace(" ", "-")
@@ -95,10 +92,10 @@ def reproduce_meta_srgan(
         fit = train_superres(
             run / "mri", _stage(config, name, scales, "builtin", config.epochs), init=init
         )
-        models[label] = load_model(run / "mri" / "best.safetensors", task="superres")[0]
+        models[label] = SRPredictor.from_checkpoint(run / "mri" / "best.safetensors")
         runs[label] = {"run": str(run), "best_epoch": fit.best_epoch, "rows": fit.rows}
     if config.with_shipped:
-        models[SHIPPED_LABEL] = load_model(shipped_weights("superres"), task="superres")[0]
+        models[SHIPPED_LABEL] = SRPredictor.from_checkpoint()
     log("scoring on the held-out test slices ...")
     summary = write_sr_evaluation(
         out,

@@ -111,6 +111,22 @@ def write_image(path: str | os.PathLike[str], image: np.ndarray, *, compress: bo
 LUMA_WEIGHTS = (0.299, 0.587, 0.114)
 
 
+def cast_to(data: np.ndarray, dtype: str | np.dtype) -> np.ndarray:
+    """``data`` as ``dtype``: integer types rounded and clipped to their range, floats cast.
+
+    Example:
+        >>> cast_to(np.array([-3.6, 0.4, 300.2]), "uint8").tolist()
+        [0, 0, 255]
+    """
+    dtype = np.dtype(dtype)
+    if dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        return np.clip(np.round(data), info.min, info.max).astype(dtype)
+    if dtype.kind == "b":
+        return np.asarray(data) > 0.5
+    return np.asarray(data).astype(dtype)
+
+
 def to_grey(image: np.ndarray) -> np.ndarray:
     """Return a float32 ``(H, W)`` image: grey as is, RGB as BT.601 luminance.
 

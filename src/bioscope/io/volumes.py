@@ -38,6 +38,8 @@ class Volume:
         orientation: axis codes such as ``"RAS"``, or ``"image"`` for 2-D images.
         source: where it came from, for messages.
         dtype: the pixel type stored in the file.
+        header: the NIfTI header as read (``None`` for other formats): what
+            :func:`write_nifti` keeps (sform/qform codes, units, description, on-disk axis order).
     """
 
     data: np.ndarray
@@ -46,6 +48,14 @@ class Volume:
     orientation: str
     source: str
     dtype: str
+    header: nib.Nifti1Header | None = None
+
+    @property
+    def disk_orientation(self) -> str:
+        """Axis codes of the file as stored (``LAS``, ...); :attr:`orientation` for others."""
+        if self.header is None:
+            return self.orientation
+        return "".join(nib.aff2axcodes(self.header.get_best_affine()))
 
     @property
     def is_volume(self) -> bool:
@@ -86,18 +96,49 @@ def read_volume(path: str | os.PathLike[str], volume: int | None = None) -> Volu
     return result
 
 
-def write_nifti(path: str | os.PathLike[str], data: np.ndarray, affine: np.ndarray) -> Path:
-    """Write ``data`` (float32) with ``affine`` as NIfTI atomically (``.nii`` or ``.nii.gz``)."""
+def write_nifti(
+    path: str | os.PathLike[str],
+    data: np.ndarray,
+    affine: np.ndarray,
+    like: nib.Nifti1Header | None = None,
+) -> Path:
+    """Write ``data`` (in its own dtype; float64 as float32) with ``affine`` as NIfTI, atomically.
+
+    With ``like`` (the header of the file the data came from, e.g. :attr:`Volume.header`) the
+    result keeps that file's description, units, intent, sform/qform codes and on-disk axis
+    order: ``data`` and ``affine`` (canonical, as :func:`read_volume` gives them) are reoriented
+    back, and the new voxel sizes follow from the affine.
+    """
     path = Path(path)
     if not path.name.lower().endswith(NIFTI_SUFFIXES):
         raise InputError(f"{path}: a NIfTI file name ends in .nii or .nii.gz")
-    image = nib.Nifti1Image(np.asarray(data, np.float32), affine)
+    data = np.asarray(data)
+    data = data.astype(np.float32) if data.dtype == np.float64 else data
+    image = nib.Nifti1Image(data, affine)
     image.header.set_xyzt_units("mm")
+    if like is not None:
+        image = _like(image, like)
     suffix = ".nii.gz" if path.name.lower().endswith(".gz") else ".nii"
     with atomic_path(path) as tmp:
         nib.save(image, str(tmp.with_name(tmp.name + suffix)))
         tmp.with_name(tmp.name + suffix).replace(tmp)
     return path
+
+
+def _like(image: nib.Nifti1Image, like: nib.Nifti1Header) -> nib.Nifti1Image:
+    """``image`` in ``like``'s axis order, with ``like``'s header fields and codes."""
+    disk = nib.io_orientation(like.get_best_affine())
+    image = image.as_reoriented(
+        nib.orientations.ornt_transform(nib.io_orientation(image.affine), disk)
+    )
+    header = like.copy()
+    header.set_data_shape(image.shape)
+    header.set_data_dtype(image.get_data_dtype())
+    out = nib.Nifti1Image(np.asarray(image.dataobj), image.affine, header)
+    out.header.set_slope_inter(1.0, 0.0)
+    out.set_sform(image.affine, code=int(like["sform_code"]))
+    out.set_qform(image.affine, code=int(like["qform_code"]))
+    return out
 
 
 def _read_nifti(path: Path, volume: int | None) -> Volume:
@@ -123,13 +164,35 @@ def _read_nifti(path: Path, volume: int | None) -> Volume:
         data = np.asarray(image.get_fdata(dtype=np.float32))
     except Exception as exc:
         raise InputError(f"{path}: cannot read the voxel data ({exc})") from exc
-    return _canonical(data, image.affine, path, dtype)
+    return _canonical(data, image.affine, path, dtype, image.header)
 
 
-def _canonical(data: np.ndarray, affine: np.ndarray, path: Path, dtype: str) -> Volume:
+def check_affine(affine: np.ndarray, path: str | os.PathLike[str]) -> None:
+    """Refuse a voxel-to-world matrix that places no volume: not finite, or singular.
+
+    Raises:
+        InputError: naming the file and what to fix.
+    """
+    linear = np.asarray(affine, float)[:3, :3]
+    singular = not np.isfinite(affine).all() or np.linalg.matrix_rank(linear) < 3
+    if singular:
+        raise InputError(
+            f"{path}: singular affine (its voxel axes do not span 3-D space, e.g. a zero voxel "
+            "size); fix the header's sform/qform"
+        )
+
+
+def _canonical(
+    data: np.ndarray,
+    affine: np.ndarray,
+    path: Path,
+    dtype: str,
+    header: nib.Nifti1Header | None = None,
+) -> Volume:
     """Reorder and flip axes to the closest canonical (RAS+) orientation."""
     if data.ndim != 3 or 0 in data.shape:
         raise InputError(f"{path}: expected a non-empty 3-D volume, got shape {data.shape}")
+    check_affine(affine, path)
     canonical = nib.as_closest_canonical(nib.Nifti1Image(data, affine))
     return Volume(
         data=np.ascontiguousarray(canonical.get_fdata(dtype=np.float32)),
@@ -138,13 +201,14 @@ def _canonical(data: np.ndarray, affine: np.ndarray, path: Path, dtype: str) -> 
         orientation="".join(nib.aff2axcodes(canonical.affine)),
         source=str(path),
         dtype=dtype,
+        header=header,
     )
 
 
 def _read_npy(path: Path) -> np.ndarray:
     try:
         array = np.load(path, allow_pickle=False)
-    except (ValueError, OSError) as exc:
+    except (ValueError, OSError, EOFError) as exc:
         raise InputError(f"{path}: not a readable .npy array ({exc})") from exc
     if array.ndim != 2:
         raise InputError(f"{path}: expected a 2-D array, got shape {array.shape}")

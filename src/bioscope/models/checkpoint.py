@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from bioscope.errors import InputError
-from bioscope.io import load_checkpoint, save_checkpoint
+from bioscope.io import load_checkpoint
 from bioscope.models.registry import create_model
 
 
@@ -89,32 +89,3 @@ def shipped_weights(kind: str) -> Path:
             f"pass --model with a checkpoint from 'bioscope {TRAIN_COMMAND[kind]}'"
         )
     return path
-
-
-def export_weights(
-    source: str | os.PathLike[str],
-    dest: str | os.PathLike[str],
-    task: str,
-    threshold: float | None = None,
-) -> Path:
-    """Write the networks of a ``task`` training checkpoint without optimiser and RNG state (for
-    shipping). The metadata keeps what inference needs: task, network specs, training
-    configuration, epoch.
-    """
-    tensors, meta = load_checkpoint(source)
-    if meta.get("task") != task:
-        raise InputError(f"{source}: a {meta.get('task')!r} checkpoint, not a {task!r} one")
-    weights = {k: v for k, v in tensors.items() if k.startswith("nets.")}
-    keep = {
-        k: meta[k]
-        for k in ("task", "nets", "config", "epoch", "step", "best", "monitor")
-        if k in meta
-    }
-    keep["exported_from"] = Path(source).name
-    if threshold is not None:
-        if not 0 < threshold < 1:
-            raise InputError(f"threshold must be in (0, 1), got {threshold}")
-        config = dict(keep.get("config") or {})
-        config["optim"] = {**(config.get("optim") or {}), "threshold": threshold}
-        keep["config"] = config
-    return save_checkpoint(dest, weights, keep)

@@ -7,6 +7,7 @@ from fractions import Fraction
 import torch
 from torch import nn
 
+from bioscope.geometry import parse_scale
 from bioscope.models.registry import register_model
 from bioscope.models.srresnet import FixedScaleSR, check_lr, pixel_shuffle_x2
 from bioscope.nn.meta_upscale import bicubic_upscale
@@ -92,9 +93,9 @@ class Bicubic(nn.Module):
         super().__init__()
         self.channels = channels
 
-    def forward(self, lr: torch.Tensor, scale: Fraction) -> torch.Tensor:
+    def forward(self, lr: torch.Tensor, scale: Fraction | float | str) -> torch.Tensor:
         check_lr(lr, self.channels)
-        return bicubic_upscale(lr, Fraction(scale))
+        return bicubic_upscale(lr, parse_scale(scale))
 
 
 @register_model("bicubic", "superres")

@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from bioscope.errors import InputError
+from bioscope.geometry import parse_scale
 from bioscope.models.registry import register_model
 from bioscope.nn.meta_upscale import MetaUpscale, bicubic_upscale
 
@@ -70,9 +71,9 @@ class MetaSRGAN(nn.Module):
         self.body = SRResNetBody(channels, features, blocks)
         self.upscale = MetaUpscale(features, channels, quiet_init=residual)
 
-    def forward(self, lr: torch.Tensor, scale: Fraction) -> torch.Tensor:
+    def forward(self, lr: torch.Tensor, scale: Fraction | float | str) -> torch.Tensor:
         check_lr(lr, self.channels)
-        scale = Fraction(scale)
+        scale = parse_scale(scale)
         out = self.upscale(self.body(lr), scale)
         return out + bicubic_upscale(lr, scale) if self.residual else out
 
@@ -87,9 +88,9 @@ class FixedScaleSR(nn.Module):
         self.body, self.upsampler, self.tail = body, upsampler, tail
         self.scale, self.channels = scale, channels
 
-    def forward(self, lr: torch.Tensor, scale: Fraction | int = 2) -> torch.Tensor:
+    def forward(self, lr: torch.Tensor, scale: Fraction | float | str = 2) -> torch.Tensor:
         check_lr(lr, self.channels)
-        if Fraction(scale) != self.scale:
+        if parse_scale(scale) != self.scale:
             raise InputError(f"this model upscales by x{self.scale} only, not x{float(scale):g}")
         return self.tail(self.upsampler(self.body(lr)))
 

@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 from PIL import Image, ImageDraw
 from skimage.segmentation import find_boundaries
 
-from bioscope.data.intensity import normalize_percentile
+from bioscope.data.intensity import PercentileNorm
 from bioscope.io.images import to_grey
 from bioscope.report.figures import save_figure
 
@@ -21,7 +21,7 @@ OUTLINE = np.array([255, 60, 60], np.uint8)
 
 def overlay(raw: np.ndarray, labels: np.ndarray, count: int | None = None) -> np.ndarray:
     """RGB uint8: the image (percentile-stretched) with red instance outlines and the count."""
-    grey = np.clip(normalize_percentile(to_grey(raw), 0.5, 99.8, 1e-6), 0, 1)
+    grey = np.clip(PercentileNorm(0.5, 99.8)(to_grey(raw)), 0, 1)
     rgb = np.repeat((grey * 255).astype(np.uint8)[..., None], 3, axis=2)
     rgb[find_boundaries(labels, mode="inner")] = OUTLINE
     if count is not None:

@@ -88,11 +88,13 @@ def plot_local_maxima(prob: np.ndarray, path: str | os.PathLike[str]) -> Path:
     return save_figure(fig, path)
 
 
-def plot_dbscan(prob: np.ndarray, true_count: int | None, path: str | os.PathLike[str]) -> Path:
+def plot_dbscan(
+    prob: np.ndarray, true_count: int | None, threshold: float, path: str | os.PathLike[str]
+) -> Path:
     """The paper's Fig. 9: DBSCAN clusters of the local maxima; their number is the count."""
     filtered = ndimage.maximum_filter(prob, size=3)
-    peaks = peak_local_max(filtered, min_distance=5, threshold_abs=0.5, exclude_border=False)
-    result = count_paper(prob)
+    peaks = peak_local_max(filtered, min_distance=5, threshold_abs=threshold, exclude_border=False)
+    result = count_paper(prob, threshold=threshold)
     fig = Figure(figsize=(7, 5.4))
     ax = fig.subplots()
     ax.imshow(overlay((prob * 255).astype(np.uint8), np.zeros(prob.shape, int)), alpha=0.5)

@@ -12,9 +12,9 @@ from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
-from torch import nn
 
 from bioscope.evaluate.superres import Panel, evaluate_sr, summarise_sr, sweep
+from bioscope.inference.superres import SRPredictor
 from bioscope.io import atomic_write_text
 from bioscope.io.tables import csv_text
 from bioscope.report.figures import save_figure
@@ -23,7 +23,7 @@ from bioscope.report.tables import markdown_table
 
 def write_sr_evaluation(
     out: str | os.PathLike[str],
-    models: Mapping[str, nn.Module],
+    models: Mapping[str, SRPredictor],
     slices: Sequence[np.ndarray],
     scales: Sequence[Fraction],
     data: str,
@@ -33,7 +33,7 @@ def write_sr_evaluation(
     ``table.md``, ``comparison.png`` and ``scale_sweep.png`` to ``out``; return the summary."""
     out = Path(out)
     rows = evaluate_sr(models, slices, scales, progress=progress)
-    params = {n: sum(p.numel() for p in m.parameters()) for n, m in models.items()}
+    params = {n: sum(p.numel() for p in m.net.parameters()) for n, m in models.items()}
     summary = {"data": data, **summarise_sr(rows, params)}
     atomic_write_text(out / "metrics.json", json.dumps(summary, indent=2))
     atomic_write_text(out / "per_slice.csv", csv_text(rows))

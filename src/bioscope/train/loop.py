@@ -280,6 +280,8 @@ class Trainer:
             "rng": rng_meta,
             "config": self.run_config,
         }
+        if self.task.inference:
+            meta["inference"] = self.task.inference
         save_checkpoint(path, tensors, meta)
 
     def _resume(self) -> _Progress:

@@ -16,9 +16,17 @@ from torch.utils.data import DataLoader
 
 from bioscope.counting import count_distance
 from bioscope.data.bbbc005 import index_bbbc005, split_by_field
-from bioscope.data.cells import CellDataset, CellPair, pairs_from_bbbc005, pairs_from_folders
+from bioscope.data.cells import (
+    CellDataset,
+    CellPair,
+    load_pair,
+    pairs_from_bbbc005,
+    pairs_from_folders,
+)
 from bioscope.data.split import SIDES, split_keys
+from bioscope.data.targets import labels_from_mask, median_diameter
 from bioscope.errors import InputError
+from bioscope.inference.spec import CellSpec, spec_to_dict
 from bioscope.io import atomic_write_text, load_checkpoint
 from bioscope.losses import SEGMENTATION_LOSSES
 from bioscope.metrics.segmentation import dice, foreground_iou, paper_mean_iou
@@ -174,7 +182,9 @@ class SegmentationTask(Task):
             probs.append(prob[:, :1].cpu())
             masks.append(truth.cpu())
             if "distance" in batch and "labels" in batch:
-                count_errors += _count_errors(prob.cpu().numpy(), batch["labels"].cpu().numpy())
+                count_errors += _count_errors(
+                    prob.cpu().numpy(), batch["labels"].cpu().numpy(), self.optim.threshold
+                )
         count = sum(len(i) for i in ious)
         scores = {
             "val_loss": sum(losses) / count,
@@ -195,10 +205,10 @@ def _crop_valid(batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return {k: v if k == "valid" else v[..., :height, :width] for k, v in batch.items()}
 
 
-def _count_errors(prob: np.ndarray, labels: np.ndarray) -> list[float]:
+def _count_errors(prob: np.ndarray, labels: np.ndarray, threshold: float) -> list[float]:
     errors = []
     for maps, truth in zip(prob, labels, strict=True):
-        found = count_distance(maps[0], maps[1]).count
+        found = count_distance(maps[0], maps[1], threshold=threshold).count
         errors.append(abs(found - (len(np.unique(truth)) - 1)))
     return errors
 
@@ -250,6 +260,26 @@ def _folder_pairs(root: str | Path, config: CellDataConfig) -> dict[str, list[Ce
     return {name: [p for p in pairs if side[p.image] == name] for name in SIDES}
 
 
+def cell_spec(config: CellTrainConfig, pairs: list[CellPair], sample: int = 16) -> CellSpec:
+    """The inference spec of a cell model trained with ``config``: its threshold and mode, and
+    for a native-resolution model the median nucleus diameter of (up to ``sample``) training
+    images, so the predictor can bring other images to that size."""
+    size = config.data.size
+    diameter = None
+    if size is None:
+        step = max(len(pairs) // sample, 1)
+        arrays = [load_pair(pair) for pair in pairs[::step][:sample]]
+        diameter = median_diameter(
+            a.labels if a.labels is not None else labels_from_mask(a.mask) for a in arrays
+        )
+    return CellSpec(
+        threshold=config.optim.threshold,
+        mode="native" if size is None else "resize",
+        size=size,
+        diameter=diameter,
+    )
+
+
 def train_cells(
     root: str | Path, out: str | Path, config: CellTrainConfig, resume: bool = False
 ) -> FitResult:
@@ -260,6 +290,7 @@ def train_cells(
     seed_everything(config.train.seed)
     model = create_model(config.model.name, **config.model.args)
     task = SegmentationTask(model, config.optim, config.train.epochs)
+    task.inference = spec_to_dict(cell_spec(config, datasets["train"].pairs))
     run_config = {"data_root": str(root), **to_dict(config)}
     trainer = Trainer(task, datasets["train"], datasets["val"], config.train, out, run_config)
     result = trainer.fit(resume=resume)

@@ -32,6 +32,7 @@ from bioscope.data.superres import (
     volume_slices,
 )
 from bioscope.errors import InputError
+from bioscope.inference.spec import SRSpec, spec_to_dict
 from bioscope.io import load_checkpoint
 from bioscope.losses import PerceptualLoss, adversarial_loss, gradient_loss
 from bioscope.metrics.superres import border, psnr, ssim
@@ -263,6 +264,7 @@ def train_superres(
     )
     task = SuperResTask(generator, discriminator, config)
     low, high, step = config.data.scales
+    task.inference = spec_to_dict(SRSpec(scales=(low, high)))
     run_config = {**to_dict(config), "init": str(init) if init else None}
     trainer = Trainer(
         task,

@@ -30,6 +30,8 @@ class Task:
         self.schedulers: dict[str, Any] = {}
         self.trained: dict[str, nn.Module] = {}
         self.device = torch.device("cpu")
+        #: The inference spec the trainer writes into checkpoints (see bioscope.inference.spec).
+        self.inference: dict[str, Any] = {}
 
     def setup(self, device: torch.device, wrap: Callable[[nn.Module], nn.Module]) -> None:
         """Move the networks to ``device`` and wrap the trainable ones for training."""

@@ -1,0 +1,135 @@
+"""The public Python API: segment, count and upscale in one call each.
+
+Each function builds (or takes) a predictor, the same one the command line uses, so a count from
+Python equals the count of ``bioscope cells count`` on the same file. For many calls, load the
+model once with :func:`load_cell_model` / :func:`load_sr_model` and pass it as ``model``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import warnings
+from fractions import Fraction
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from bioscope.errors import BioscopeWarning
+from bioscope.inference.cells import CellPredictor, Segmentation
+from bioscope.inference.superres import SRPredictor
+from bioscope.io.volumes import Volume, read_volume
+
+PathLike = str | os.PathLike[str]
+Device = str | torch.device | None
+
+
+def load_cell_model(path: PathLike | None = None, device: Device = "auto") -> CellPredictor:
+    """The cell predictor of checkpoint ``path`` (default: the shipped model) on ``device``
+    (``auto``: CUDA when available)."""
+    return CellPredictor.from_checkpoint(path, device)
+
+
+def load_sr_model(path: PathLike | None = None, device: Device = "auto") -> SRPredictor:
+    """The SR predictor of checkpoint ``path`` (default: the shipped Meta-SRGAN) on ``device``."""
+    return SRPredictor.from_checkpoint(path, device)
+
+
+def segment(
+    image: np.ndarray,
+    *,
+    model: CellPredictor | PathLike | None = None,
+    diameter: float | None = None,
+    threshold: float | None = None,
+    method: str | None = None,
+    device: Device = "auto",
+) -> np.ndarray:
+    """Instance labels ``(H, W)`` (int32, 0 background) of the cells in a 2-D image.
+
+    Args:
+        image: grey ``(H, W)`` or RGB ``(H, W, 3)``, any dtype (a 12-bit camera's uint16 is fine).
+        model: a predictor from :func:`load_cell_model`, a checkpoint path, or the shipped model.
+        diameter: typical nucleus diameter in pixels, when it differs from the training data's.
+        threshold: mask threshold (default: the model's).
+        method: counting method (default: the model's; see ``bioscope cells count --help``).
+        device: ``auto``, ``cpu`` or ``cuda`` (ignored when ``model`` is a predictor).
+    """
+    return _segmentation(image, model, diameter, threshold, method, device).labels
+
+
+def count(
+    image: np.ndarray,
+    *,
+    model: CellPredictor | PathLike | None = None,
+    diameter: float | None = None,
+    threshold: float | None = None,
+    method: str | None = None,
+    device: Device = "auto",
+) -> int:
+    """Number of cells in a 2-D image (arguments as :func:`segment`)."""
+    return _segmentation(image, model, diameter, threshold, method, device).count
+
+
+def upscale(
+    image: np.ndarray | Volume | PathLike,
+    scale: float | str | Fraction,
+    *,
+    model: SRPredictor | PathLike | None = None,
+    axis: int = 2,
+    clip: bool | None = None,
+    device: Device = "auto",
+) -> np.ndarray | Volume:
+    """Enlarge a 2-D image or a 3-D volume (in-plane, slices along ``axis``) by ``scale``.
+
+    Args:
+        image: an array, a :class:`~bioscope.io.volumes.Volume`, or a NIfTI/DICOM/PNG/TIFF/NPY
+            path (read as a canonical volume; a :class:`Volume` with its new affine comes back).
+        scale: ``2``, ``2.5``, ``"2.7"`` or ``Fraction(27, 10)``; floats and strings become
+            fractions with denominator <= 100 (``2.7`` -> ``27/10``), as on the command line.
+        model: a predictor from :func:`load_sr_model`, a checkpoint path, or the shipped model.
+        axis: slice axis of a volume.
+        clip: clip to the input's range (default: for integer inputs).
+        device: ``auto``, ``cpu`` or ``cuda`` (ignored when ``model`` is a predictor).
+
+    Returns:
+        float32, ``floor(s H) x floor(s W)`` per plane, in the input's units.
+    """
+    predictor = model if isinstance(model, SRPredictor) else _sr(model, device)
+    if isinstance(image, (str, os.PathLike)):
+        image = read_volume(Path(image))
+    return predictor.upscale(image, scale, axis=axis, clip=clip)
+
+
+def _segmentation(
+    image: np.ndarray,
+    model: CellPredictor | PathLike | None,
+    diameter: float | None,
+    threshold: float | None,
+    method: str | None,
+    device: Device,
+) -> Segmentation:
+    predictor = model if isinstance(model, CellPredictor) else _cells(model, device)
+    overrides = {k: v for k, v in (("threshold", threshold), ("method", method)) if v is not None}
+    if overrides:
+        spec = dataclasses.replace(predictor.spec, **overrides)
+        predictor = CellPredictor(
+            predictor.net, spec, predictor.source, predictor.device, predictor.window
+        )
+    result = predictor.segment(np.asarray(image), diameter)
+    if result.empty:
+        warnings.warn(
+            "the image looks empty: nothing in it stands above its noise", BioscopeWarning, 3
+        )
+    return result
+
+
+@lru_cache(maxsize=4)
+def _cells(path: PathLike | None, device: Device) -> CellPredictor:
+    return CellPredictor.from_checkpoint(path, device)
+
+
+@lru_cache(maxsize=4)
+def _sr(path: PathLike | None, device: Device) -> SRPredictor:
+    return SRPredictor.from_checkpoint(path, device)

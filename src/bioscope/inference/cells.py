@@ -1,0 +1,234 @@
+"""The cell predictor: one front door from a checkpoint to labels and counts.
+
+A :class:`CellPredictor` holds a network, its checkpoint's
+:class:`~bioscope.inference.spec.CellSpec` (threshold, mode, training diameter, normalisation,
+counting method), the device and one
+:class:`~bioscope.inference.window.SlidingWindow`. The command line, evaluation, the demo, the
+benchmarks and the Python API all segment through :meth:`CellPredictor.segment_batch`, so a count
+never depends on which command asked for it.
+
+Per image: grey + the spec's percentile normalisation; with ``diameter`` given (nuclei of that many
+pixels across) the image is rescaled so its nuclei appear at the training diameter; the network
+runs at full resolution (``native``; reflect-padded to a multiple of 16, tiles with Gaussian
+blending for large images, images of one shape batched) or on the paper's training square
+(``resize``); objects are counted where the network saw them and the labels are brought back to
+the image's grid (nearest neighbour), the probability maps bilinearly.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from bioscope.counting import count_maps
+from bioscope.data.cells import pad_to_multiple, prepare_image
+from bioscope.data.intensity import looks_empty
+from bioscope.device import resolve_device
+from bioscope.errors import InputError
+from bioscope.inference.spec import CellSpec, Mode, read_spec
+from bioscope.inference.window import SlidingWindow
+from bioscope.models.checkpoint import load_model, shipped_weights
+
+#: Inputs of the U-Nets are padded to a multiple of this (four 2x poolings).
+MULTIPLE = 16
+#: A requested rescale closer to 1 than this is not done (it would only blur).
+RESCALE_TOLERANCE = 0.05
+
+
+@dataclass(frozen=True)
+class Segmentation:
+    """Objects found in one image, on the image's own pixel grid.
+
+    Attributes:
+        labels: ``(H, W)`` int32 instance labels, 0 background.
+        count: number of objects.
+        centres: ``(count, 2)`` object centres ``(row, col)`` in image pixels.
+        maps: ``(C, H, W)`` float32 network outputs after the sigmoid: channel 0 the cell
+            probability, channel 1 (2-output models) the per-cell distance.
+        threshold: the mask threshold used.
+        method: the counting method used.
+        empty: nothing in the image stands above its noise (the count is then meaningless).
+    """
+
+    labels: np.ndarray
+    count: int
+    centres: np.ndarray
+    maps: np.ndarray
+    threshold: float
+    method: str
+    empty: bool
+
+    @property
+    def mask(self) -> np.ndarray:
+        """Binary cell mask: probability above the threshold."""
+        return self.maps[0] > self.threshold
+
+
+class CellPredictor:
+    """Segments and counts cells with one network, as its checkpoint says to."""
+
+    def __init__(
+        self,
+        net: nn.Module,
+        spec: CellSpec,
+        source: str = "network",
+        device: str | torch.device | None = "auto",
+        window: SlidingWindow | None = None,
+    ) -> None:
+        self.device = resolve_device(device)
+        self.net = net.eval().to(self.device)
+        self.spec = spec
+        self.source = source
+        base = window or SlidingWindow(tile=512, overlap=64, batch_size=4, max_side=1024)
+        self.window = dataclasses.replace(base, device=self.device)
+
+    @classmethod
+    def from_checkpoint(
+        cls,
+        path: str | os.PathLike[str] | None = None,
+        device: str | torch.device | None = "auto",
+        *,
+        threshold: float | None = None,
+        method: str | None = None,
+        mode: Mode | None = None,
+        batch_size: int = 4,
+    ) -> CellPredictor:
+        """Load a ``bioscope cells train``/``export`` checkpoint (default: the shipped model);
+        ``threshold``, ``method`` and ``mode`` override the checkpoint's spec.
+
+        Raises:
+            InputError: the checkpoint is missing, corrupt or not a cell model, or an override is
+                invalid.
+        """
+        path = path if path is not None else shipped_weights("cells")
+        net, meta = load_model(path, task="segmentation")
+        spec = read_spec(meta, "segmentation")
+        assert isinstance(spec, CellSpec)
+        overrides = {"threshold": threshold, "method": method, "mode": mode}
+        spec = dataclasses.replace(spec, **{k: v for k, v in overrides.items() if v is not None})
+        window = SlidingWindow(tile=512, overlap=64, batch_size=batch_size, max_side=1024)
+        return cls(net, spec, str(path), device, window)
+
+    def segment(self, image: np.ndarray, diameter: float | None = None) -> Segmentation:
+        """Segment and count one ``(H, W)`` or ``(H, W, 3)`` image of any dtype."""
+        return self.segment_batch([image], diameter)[0]
+
+    @torch.inference_mode()
+    def segment_batch(
+        self, images: Sequence[np.ndarray], diameter: float | None = None
+    ) -> list[Segmentation]:
+        """Segment and count ``images``; those of one shape go through the network together.
+
+        Args:
+            images: 2-D grey or ``(H, W, 3)`` RGB images, any dtype.
+            diameter: typical nucleus diameter in pixels, if it differs from the training data's;
+                the images are rescaled so their nuclei appear at the model's diameter.
+        """
+        factor = self._factor(diameter)
+        prepared = [self._prepare(image, factor) for image in images]
+        groups: dict[tuple[int, int], list[int]] = defaultdict(list)
+        for index, (image, _) in enumerate(prepared):
+            groups[image.shape].append(index)
+        maps: dict[int, np.ndarray] = {}
+        for indices in groups.values():
+            batch = torch.from_numpy(np.stack([prepared[i][0] for i in indices]))[:, None]
+            for index, probs in zip(indices, self._probabilities(batch), strict=True):
+                maps[index] = probs
+        return [
+            self._count(maps[i], images[i].shape[:2], empty)
+            for i, (_, empty) in enumerate(prepared)
+        ]
+
+    def _factor(self, diameter: float | None) -> float:
+        """How much to enlarge images so nuclei of ``diameter`` px appear at the model's size."""
+        if diameter is None:
+            return 1.0
+        if not (np.isfinite(diameter) and diameter > 0):
+            raise InputError(f"diameter must be a positive number of pixels, got {diameter}")
+        if self.spec.diameter is None:
+            raise InputError(
+                f"{self.source}: the model records no training nucleus diameter, so a diameter "
+                "cannot be matched; leave it out"
+            )
+        factor = self.spec.diameter / diameter
+        return 1.0 if abs(factor - 1) < RESCALE_TOLERANCE else factor
+
+    def _prepare(self, raw: np.ndarray, factor: float) -> tuple[np.ndarray, bool]:
+        """The normalised image at the model's scale, and whether it looks empty."""
+        if raw.ndim not in (2, 3) or min(raw.shape[:2]) < 1:
+            raise InputError(f"expected an (H, W) or (H, W, 3) image, got shape {raw.shape}")
+        image = prepare_image(raw, self.spec.normalization)
+        if image.max() == image.min():
+            raise InputError(
+                f"the image is constant (every pixel {raw.flat[0]}): nothing to segment"
+            )
+        empty = looks_empty(image)
+        if factor != 1.0:
+            size = [max(round(n * factor), 1) for n in image.shape]
+            # plain bilinear, as Cellpose rescales: an antialiasing filter would smooth the
+            # camera noise away, and the simulator-trained model reads smooth background as cells
+            image = _resize(torch.from_numpy(image)[None, None], size, antialias=False)[
+                0, 0
+            ].numpy()
+        return image, empty
+
+    def _probabilities(self, batch: torch.Tensor) -> list[np.ndarray]:
+        """Sigmoid of the network's output for a batch ``(B, 1, H, W)`` at the model's scale."""
+        if self.spec.mode == "resize":
+            assert self.spec.size is not None
+            side = (self.spec.size, self.spec.size)
+            small = _resize(batch, side, antialias=True)  # as the paper's training data was made
+            logits = _resize(self.window(self._forward, small), batch.shape[-2:], antialias=False)
+        else:
+            logits = self.window(self._forward, batch)
+        return list(torch.sigmoid(logits).cpu().numpy())
+
+    def _forward(self, x: torch.Tensor) -> torch.Tensor:
+        height, width = x.shape[-2:]
+        return self.net(pad_to_multiple(x, MULTIPLE))[..., :height, :width]
+
+    def _count(self, maps: np.ndarray, shape: tuple[int, int], empty: bool) -> Segmentation:
+        """Count at the model's scale; labels, centres and maps back on the image's grid."""
+        result = count_maps(maps, self.spec.method, self.spec.threshold)
+        labels, centres = result.labels, result.centres
+        if maps.shape[-2:] != shape:
+            ratio = np.array(shape) / np.array(maps.shape[-2:])
+            labels = _nearest(labels, shape)
+            centres = (centres + 0.5) * ratio - 0.5
+            maps = _resize(torch.from_numpy(maps)[None], shape, antialias=True)[0].numpy()
+        return Segmentation(
+            labels=labels.astype(np.int32),
+            count=result.count,
+            centres=centres,
+            maps=maps.astype(np.float32),
+            threshold=self.spec.threshold,
+            method=self.spec.method,
+            empty=empty,
+        )
+
+
+def _resize(x: torch.Tensor, size: Sequence[int], antialias: bool) -> torch.Tensor:
+    """Bilinear resize of ``(B, C, H, W)`` (pixel centres aligned)."""
+    size = (int(size[0]), int(size[1]))
+    return F.interpolate(x, size, mode="bilinear", antialias=antialias, align_corners=False)
+
+
+def _nearest(labels: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """``labels`` on a ``shape`` grid by nearest neighbour (pixel centres aligned)."""
+    rows = np.minimum(
+        ((np.arange(shape[0]) + 0.5) * labels.shape[0] / shape[0]).astype(int),
+        labels.shape[0] - 1,
+    )
+    cols = np.minimum(
+        ((np.arange(shape[1]) + 0.5) * labels.shape[1] / shape[1]).astype(int),
+        labels.shape[1] - 1,
+    )
+    return labels[np.ix_(rows, cols)]

@@ -1,0 +1,47 @@
+"""Shipping a trained model: its networks and the inference spec, without training state."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+
+from bioscope.errors import InputError
+from bioscope.inference.spec import CellSpec, read_spec, spec_to_dict
+from bioscope.io import load_checkpoint, save_checkpoint
+
+
+def export_weights(
+    source: str | os.PathLike[str],
+    dest: str | os.PathLike[str],
+    task: str,
+    threshold: float | None = None,
+) -> Path:
+    """Write the networks of a ``task`` training checkpoint without optimiser and RNG state.
+
+    The metadata keeps what inference needs: task, network specs, training configuration, epoch,
+    and the inference spec (the stored one, or one derived from the configuration of an older
+    checkpoint), with ``threshold`` replacing a cell model's mask threshold (choose it on
+    validation data, not test).
+
+    Raises:
+        InputError: ``source`` is not a ``task`` checkpoint, or ``threshold`` is given for a
+            model without one or lies outside (0, 1).
+    """
+    tensors, meta = load_checkpoint(source)
+    if meta.get("task") != task:
+        raise InputError(f"{source}: a {meta.get('task')!r} checkpoint, not a {task!r} one")
+    spec = read_spec(meta, task)
+    if threshold is not None:
+        if not isinstance(spec, CellSpec):
+            raise InputError(f"a {task} model has no mask threshold")
+        spec = dataclasses.replace(spec, threshold=threshold)
+    weights = {k: v for k, v in tensors.items() if k.startswith("nets.")}
+    keep = {
+        k: meta[k]
+        for k in ("task", "nets", "config", "epoch", "step", "best", "monitor")
+        if k in meta
+    }
+    keep["exported_from"] = Path(source).name
+    keep["inference"] = spec_to_dict(spec)
+    return save_checkpoint(dest, weights, keep)

@@ -1,0 +1,214 @@
+"""The SR predictor: one front door from a checkpoint to upscaled images and volumes.
+
+An :class:`SRPredictor` holds a network (Meta-SRGAN, EDSR, SRGAN or parameter-free bicubic), its
+checkpoint's :class:`~bioscope.inference.spec.SRSpec` (trained scale range, MRI normalisation), the
+device and one :class:`~bioscope.inference.window.SlidingWindow`. ``sr upscale``, ``sr
+evaluate``, the demo, the benchmarks and the Python API all upscale through it.
+
+Intensities are mapped to the model's [0, 1] range with the training window
+(:func:`~bioscope.data.intensity.mri_window`, not clipped on the way in) and mapped back, so
+outputs keep the input's units. A volume is upscaled in-plane, slices along one axis in batches,
+and its affine rescaled with the pixel-centre convention of the degradation (HR voxel ``i`` sits
+at LR coordinate ``(i + 1/2) / s - 1/2``), so the output overlays the input in world space.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import warnings
+from collections.abc import Callable
+from dataclasses import replace
+from fractions import Fraction
+
+import numpy as np
+import torch
+from torch import nn
+
+from bioscope.data.intensity import mri_window
+from bioscope.device import resolve_device
+from bioscope.errors import BioscopeWarning, InputError
+from bioscope.geometry import parse_scale
+from bioscope.inference.spec import SRSpec, read_spec
+from bioscope.inference.window import SlidingWindow
+from bioscope.io.volumes import Volume, resampled_affine
+from bioscope.models import create_model
+from bioscope.models.checkpoint import load_model, shipped_weights
+from bioscope.models.registry import model_task
+
+#: Where the shipped and bicubic models stop being sensible.
+ANY_SCALE = (1.0, 16.0)
+
+
+class SRPredictor:
+    """Upscales images and volumes with one SR network, as its checkpoint says to."""
+
+    def __init__(
+        self,
+        net: nn.Module,
+        spec: SRSpec,
+        source: str = "network",
+        device: str | torch.device | None = "auto",
+        window: SlidingWindow | None = None,
+    ) -> None:
+        self.device = resolve_device(device)
+        self.net = net.eval().to(self.device)
+        self.spec = spec
+        self.source = source
+        base = window or SlidingWindow(tile=256, overlap=16, batch_size=8)
+        self.window = dataclasses.replace(base, device=self.device)
+
+    @classmethod
+    def from_checkpoint(
+        cls,
+        path: str | os.PathLike[str] | None = None,
+        device: str | torch.device | None = "auto",
+        *,
+        tile: int = 256,
+        batch_size: int = 8,
+    ) -> SRPredictor:
+        """Load a ``bioscope sr train``/``export`` checkpoint (default: the shipped model).
+
+        Raises:
+            InputError: the checkpoint is missing, corrupt or not an SR model.
+        """
+        path = path if path is not None else shipped_weights("superres")
+        net, meta = load_model(path, task="superres")
+        spec = read_spec(meta, "superres")
+        assert isinstance(spec, SRSpec)
+        window = SlidingWindow(tile=tile, overlap=min(16, tile // 4), batch_size=batch_size)
+        return cls(net, spec, str(path), device, window)
+
+    @classmethod
+    def by_name(
+        cls,
+        name: str,
+        path: str | os.PathLike[str] | None = None,
+        device: str | torch.device | None = "auto",
+    ) -> SRPredictor:
+        """The ``name`` model: from checkpoint ``path``; without one, a parameter-free model
+        (``bicubic``) as it is, or the shipped weights when they are a ``name``; never an
+        untrained network.
+
+        Raises:
+            InputError: no weights for ``name``, or ``path`` holds another model.
+        """
+        if path is not None:
+            predictor = cls.from_checkpoint(path, device)
+            if predictor.name != name:
+                raise InputError(f"{path}: holds a {predictor.name!r} model, not {name!r}")
+            return predictor
+        if model_task(name) == "superres" and not list(create_model(name).parameters()):
+            return cls(create_model(name), SRSpec(scales=ANY_SCALE), name, device)
+        try:
+            shipped = shipped_weights("superres")
+        except InputError:
+            shipped = None
+        if shipped is not None:
+            predictor = cls.from_checkpoint(shipped, device)
+            if predictor.name == name:
+                return predictor
+        raise InputError(
+            f"{name}: no checkpoint given, and bioscope ships no trained {name} weights; "
+            f"pass --checkpoints {name}=PATH (a checkpoint from 'bioscope sr train')"
+        )
+
+    @property
+    def name(self) -> str:
+        """The network's registry name (``meta-srgan``, ``bicubic``, ...)."""
+        return str(getattr(self.net, "bioscope_name", type(self.net).__name__))
+
+    def supports(self, scale: Fraction) -> bool:
+        """Whether the network upscales by ``scale`` at all (fixed-scale models carry
+        ``.scale``)."""
+        fixed = getattr(self.net, "scale", None)
+        return fixed is None or Fraction(fixed) == scale
+
+    def check_scale(self, value: float | str | Fraction, strict: bool = False) -> Fraction:
+        """``value`` as an exact scale (see :func:`~bioscope.geometry.parse_scale`), refused if
+        the network cannot do it; outside the trained range a :class:`BioscopeWarning`, or with
+        ``strict`` an error."""
+        scale = parse_scale(value)
+        if not self.supports(scale):
+            raise InputError(
+                f"{self.source}: a fixed x{self.net.scale} model cannot upscale by {float(scale):g}"
+            )
+        low, high = self.spec.scales
+        if not low <= scale <= high:
+            message = (
+                f"scale {float(scale):g} is outside the range {low:g}..{high:g} "
+                f"{self.source} was trained on"
+            )
+            if strict:
+                raise InputError(message)
+            warnings.warn(message, BioscopeWarning, stacklevel=2)
+        return scale
+
+    @torch.inference_mode()
+    def upscale_unit(self, lr: torch.Tensor, scale: Fraction) -> torch.Tensor:
+        """Upscale ``lr`` ``(B, 1, h, w)`` already in model units to
+        ``(B, 1, floor(s h), floor(s w))``; the result is on the CPU."""
+        return self.window(lambda x: self.net(x, scale), lr, (scale, scale)).cpu()
+
+    def upscale(
+        self,
+        image: np.ndarray | Volume,
+        scale: float | str | Fraction,
+        *,
+        axis: int = 2,
+        clip: bool | None = None,
+        strict: bool = False,
+        progress: Callable[[int], None] | None = None,
+    ) -> np.ndarray | Volume:
+        """Upscale a 2-D image, or a 3-D volume in-plane along ``axis``, keeping its units.
+
+        Args:
+            image: a 2-D or 3-D array, or a :class:`~bioscope.io.volumes.Volume` (whose affine
+                and voxel sizes are rescaled with it).
+            scale: e.g. ``2``, ``2.5``, ``"2.7"``, ``Fraction(27, 10)``.
+            axis: the slice axis of a volume (2: axial slices of a canonical volume).
+            clip: clip the result to the input's range (default: for integer inputs, where an
+                overshoot below the input's minimum has no meaning).
+            strict: refuse a scale outside the trained range instead of warning.
+            progress: called with the number of slices finished, after each batch.
+
+        Returns:
+            The same kind as ``image``, float32.
+        """
+        scale = self.check_scale(scale, strict)
+        volume = image if isinstance(image, Volume) else None
+        data = np.asarray(volume.data if volume is not None else image)
+        if data.ndim not in (2, 3) or min(data.shape) < 1:
+            raise InputError(f"expected a 2-D image or a 3-D volume, got shape {data.shape}")
+        if not np.isfinite(data).all():
+            raise InputError("the image holds NaN or infinite values")
+        integer = volume.dtype if volume is not None else data.dtype
+        clip = np.dtype(integer).kind in "iu" if clip is None else clip
+        lo, hi = mri_window(data, *self.spec.normalization)
+        unit = (data.astype(np.float32) - lo) / (hi - lo)
+        planes = unit[None] if unit.ndim == 2 else np.moveaxis(unit, axis, 0)
+        result = np.stack(list(self._planes(planes, scale, progress)))
+        out = (result[0] if unit.ndim == 2 else np.moveaxis(result, 0, axis)) * (hi - lo) + lo
+        if clip:
+            out = np.clip(out, data.min(), data.max())
+        out = out.astype(np.float32)
+        if volume is None:
+            return out
+        if not volume.is_volume:
+            return replace(volume, data=out)
+        sizes = [v / float(scale) if i != axis else v for i, v in enumerate(volume.voxel_sizes)]
+        return replace(
+            volume,
+            data=out,
+            affine=resampled_affine(volume.affine, 1 / float(scale), axis),
+            voxel_sizes=tuple(sizes),
+        )
+
+    def _planes(self, planes: np.ndarray, scale: Fraction, progress: Callable[[int], None] | None):
+        """Upscaled planes, ``batch_size`` at a time."""
+        step = self.window.batch_size
+        for start in range(0, len(planes), step):
+            chunk = torch.from_numpy(np.ascontiguousarray(planes[start : start + step]))
+            yield from self.upscale_unit(chunk[:, None], scale)[:, 0].numpy()
+            if progress is not None:
+                progress(len(chunk))

@@ -1,0 +1,81 @@
+"""The public Python API agrees with the command line."""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+import pytest
+
+import bioscope
+from bioscope.errors import BioscopeWarning, InputError
+from bioscope.io import write_image
+from bioscope.models.checkpoint import shipped_weights
+from bioscope.samples import nuclei_field
+
+
+@pytest.fixture(scope="module")
+def model():
+    try:
+        shipped_weights("cells")
+    except InputError as exc:
+        pytest.skip(str(exc))
+    return bioscope.load_cell_model(device="cpu")
+
+
+def test_api_cli_predict_and_count_agree(model, cli, tmp_path):
+    """Same files, same counts: simulated 8-bit fields and a dim 16-bit one, by every door."""
+    files = []
+    for seed in (1, 2):
+        image, _ = nuclei_field(count=50, seed=seed)
+        files.append(write_image(tmp_path / f"sim{seed}.tif", image))
+    dim = np.round(nuclei_field(count=70, seed=3)[0] / 255 * 235).astype(np.uint16)
+    files.append(write_image(tmp_path / "dim16.tif", dim))
+    files.append(write_image(tmp_path / "bright16.tif", dim * 100))
+    counted = cli("cells", "count", str(tmp_path), "-o", str(tmp_path / "c.csv"), "--device", "cpu")
+    assert counted.returncode == 0, counted.stderr
+    with (tmp_path / "c.csv").open() as handle:
+        by_count = {r["file"]: int(r["count"]) for r in csv.DictReader(handle)}
+    predicted = cli("cells", "predict", *map(str, files), "-o", str(tmp_path / "p"))
+    assert predicted.returncode == 0, predicted.stderr
+    by_predict = {
+        line.split(": ")[0]: int(line.split(": ")[1].split()[0])
+        for line in predicted.stdout.splitlines()
+    }
+    from bioscope.io import read_image
+
+    by_api = {str(f): bioscope.count(read_image(f), model=model) for f in files}
+    assert by_count == by_predict == by_api
+    dim_count, bright_count = by_api[str(files[2])], by_api[str(files[3])]
+    assert abs(dim_count - bright_count) <= 0.05 * max(dim_count, bright_count)
+
+
+def test_segment_and_overrides(model):
+    image, _ = nuclei_field(count=30, seed=5)
+    labels = bioscope.segment(image, model=model)
+    assert labels.shape == image.shape and labels.dtype == np.int32
+    assert len(np.unique(labels)) - 1 == bioscope.count(image, model=model)
+    loose = bioscope.count(image, model=model, threshold=0.2, method="paper")
+    assert loose >= 0 and model.spec.threshold == 0.75  # the loaded model is not changed
+
+
+def test_empty_image_warns(model):
+    noise = np.random.default_rng(0).normal(50, 2, (64, 64)).clip(0).astype(np.uint16)
+    with pytest.warns(BioscopeWarning, match="looks empty"):
+        bioscope.count(noise, model=model)
+
+
+def test_upscale_accepts_every_spelling_of_a_scale():
+    plane = np.random.default_rng(0).random((20, 24)).astype(np.float32) + 0.1
+    model = bioscope.load_sr_model(device="cpu")
+    outputs = [bioscope.upscale(plane, s, model=model) for s in (2.7, "2.7", "27/10")]
+    assert outputs[0].shape == (54, 64)
+    for other in outputs[1:]:
+        np.testing.assert_array_equal(other, outputs[0])
+    with pytest.raises(InputError, match="scale"):
+        bioscope.upscale(plane, "abc", model=model)
+
+
+def test_unknown_attribute():
+    with pytest.raises(AttributeError):
+        bioscope.nothing  # noqa: B018
