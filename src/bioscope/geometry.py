@@ -38,14 +38,8 @@ def parse_scale(value: float | str | Fraction) -> Fraction:
         (Fraction(27, 10), Fraction(3, 2), Fraction(5, 2), Fraction(4, 1))
     """
     if isinstance(value, bool):
-        raise InputError(f"scale must be a number such as 2 or 2.5, got {value!r}")
-    if isinstance(value, Rational):
-        scale = Fraction(value)
-    else:
-        try:  # "nan" and "inf" are no fractions either
-            scale = Fraction(str(value).strip()).limit_denominator(MAX_DENOMINATOR)
-        except (ValueError, ZeroDivisionError, TypeError):
-            raise InputError(f"scale must be a number such as 2 or 2.5, got {value!r}") from None
+        raise InputError(f"scale must be a finite number such as 2, 2.5 or 3/2, got {value!r}")
+    scale = Fraction(value) if isinstance(value, Rational) else _from_text(value)
     if scale <= 1:
         raise InputError(f"scale must be greater than 1, got {value}")
     if scale > MAX_SCALE:
@@ -56,6 +50,25 @@ def parse_scale(value: float | str | Fraction) -> Fraction:
             f"(got {scale.denominator}); round it, e.g. to {float(scale):.2f}"
         )
     return scale
+
+
+def _from_text(value: object) -> Fraction:
+    """``str(value)`` as the nearest fraction with a denominator of at most
+    :data:`MAX_DENOMINATOR`. Text whose float value is out of range (``"1e999999999"``) is taken
+    as that float, so that no exact arithmetic runs on a huge exponent; range checks follow."""
+    text = str(value).strip()
+    try:
+        try:
+            approx = float(text)
+        except ValueError:  # "3/2", or no number at all
+            return Fraction(text).limit_denominator(MAX_DENOMINATOR)
+        if not 1 < approx <= MAX_SCALE:
+            return Fraction(approx)  # out of range; nan and inf raise here
+        return Fraction(text).limit_denominator(MAX_DENOMINATOR)
+    except (ValueError, ZeroDivisionError, OverflowError):
+        raise InputError(
+            f"scale must be a finite number such as 2, 2.5 or 3/2, got {value!r}"
+        ) from None
 
 
 def source_index(i: int, scale: Fraction) -> tuple[int, Fraction]:

@@ -54,8 +54,26 @@ def test_degrade_errors(cli, tmp_path):
     assert ok.returncode == 0 and np.load(tmp_path / "b.npy").shape == (10, 10)
     data = np.zeros((3, 4, 5, 2), np.float32)
     nib.save(nib.Nifti1Image(data, np.eye(4)), str(tmp_path / "4d.nii.gz"))
-    result = cli("sr", "inspect", str(tmp_path / "4d.nii.gz"))
+    result = cli("sr", "upscale", str(tmp_path / "4d.nii.gz"), "--scale", "2", "-o", "x.nii.gz")
     assert result.returncode == 1 and "choose one (--volume N" in result.stderr
+
+
+def test_inspect_describes_disk_and_canonical_orientation_and_4d(cli, tmp_path):
+    """A file stored LAS (x flipped), 2.2 mm voxels held as float32, four volumes, TR 2 s."""
+    affine = np.diag([-2.2, 2.2, 2.2, 1.0])
+    image = nib.Nifti1Image(np.arange(240, dtype=np.int16).reshape(3, 4, 5, 4), affine)
+    image.header.set_zooms((2.2, 2.2, 2.2, 2.0))
+    image.header.set_xyzt_units("mm", "sec")
+    nib.save(image, tmp_path / "las.nii.gz")
+    result = cli("sr", "inspect", str(tmp_path / "las.nii.gz"), "--json")
+    assert result.returncode == 0, result.stderr
+    info = json.loads(result.stdout)
+    assert info["disk_orientation"] == "LAS" and info["orientation"] == "RAS"
+    assert info["voxel_sizes"] == [2.2, 2.2, 2.2] and info["shape"] == [3, 4, 5, 4]
+    assert info["volumes"] == 4 and info["repetition_time"] == 2.0 and info["time_unit"] == "sec"
+    assert info["dtype"] == "int16" and (info["min"], info["max"]) == (0.0, 239.0)
+    one = cli("sr", "inspect", str(tmp_path / "las.nii.gz"), "--volume", "1")
+    assert one.returncode == 0 and "disk_orientation LAS" in one.stdout
 
 
 def test_train_then_evaluate(cli, tmp_path):
@@ -109,3 +127,64 @@ def test_evaluate_refuses_untrained_models_and_bad_configs(cli, tmp_path):
     bad.write_text("loss: {perceptual: vgg}\n")
     result = cli("sr", "train", "--config", str(bad), "--out", str(tmp_path / "run"))
     assert result.returncode == 1 and "no VGG19 weights given" in result.stderr
+
+
+def test_upscale_keeps_the_header_and_the_world(cli, tmp_path):
+    """int16, stored LAS, qform code 1 and sform code 2, a description and units: all kept."""
+    from bioscope.io import save_checkpoint
+    from bioscope.models import create_model
+
+    net = create_model("meta-srgan-tiny")
+    model = save_checkpoint(
+        tmp_path / "m.safetensors",
+        {f"nets.model.{k}": v for k, v in net.state_dict().items()},
+        {"task": "superres", "nets": {"model": {"name": "meta-srgan-tiny", "args": {}}}},
+    )
+    data = (np.random.default_rng(0).random((10, 12, 3)) * 3000 - 600).astype(np.int16)
+    affine = np.array([[-2.0, 0, 0, 30], [0, 2.0, 0, -20], [0, 0, 4.0, 5], [0, 0, 0, 1]])
+    image = nib.Nifti1Image(data, affine)
+    image.set_qform(affine, code=1)
+    image.set_sform(affine, code=2)
+    image.header["descrip"] = b"subject 7 T1"
+    image.header.set_xyzt_units("mm", "sec")
+    nib.save(image, tmp_path / "in.nii.gz")
+    out = tmp_path / "up.nii.gz"
+    result = cli(
+        "sr",
+        "upscale",
+        str(tmp_path / "in.nii.gz"),
+        "--scale",
+        "2",
+        "--model",
+        str(model),
+        "-o",
+        str(out),
+    )
+    assert result.returncode == 0, result.stderr
+    written = nib.load(out)
+    header = written.header
+    assert (int(header["qform_code"]), int(header["sform_code"])) == (1, 2)
+    assert header["descrip"].tobytes().rstrip(b"\0") == b"subject 7 T1"
+    assert header.get_xyzt_units() == ("mm", "sec") and written.get_data_dtype() == np.int16
+    assert "".join(nib.aff2axcodes(written.affine)) == "LAS" and written.shape == (20, 24, 3)
+    values = np.asarray(written.dataobj)
+    assert values.min() >= data.min() and values.max() <= data.max()  # clipped for integers
+    before, after = read_volume(tmp_path / "in.nii.gz"), read_volume(out)
+    # HR voxel i lies over LR voxel (i + 1/2) / s - 1/2: HR 2 over LR 0.75 at x2
+    np.testing.assert_allclose(after.affine @ [2, 2, 0, 1], before.affine @ [0.75, 0.75, 0, 1])
+    floats = tmp_path / "f.nii.gz"
+    result = cli(
+        "sr",
+        "upscale",
+        str(tmp_path / "in.nii.gz"),
+        "--scale",
+        "2",
+        "--model",
+        str(model),
+        "--dtype",
+        "float32",
+        "--no-clip",
+        "-o",
+        str(floats),
+    )
+    assert result.returncode == 0 and nib.load(floats).get_data_dtype() == np.float32

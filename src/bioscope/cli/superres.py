@@ -22,7 +22,7 @@ from bioscope.inference.superres import SRPredictor
 from bioscope.io import IMAGE_SUFFIXES, read_volume, write_image, write_nifti
 from bioscope.io.atomic import atomic_path
 from bioscope.io.images import cast_to
-from bioscope.io.volumes import NIFTI_SUFFIXES, Volume, resampled_affine
+from bioscope.io.volumes import NIFTI_SUFFIXES, Volume, describe_nifti, resampled_affine
 from bioscope.models.vgg import ENV
 from bioscope.report.superres import sr_table, write_sr_evaluation
 from bioscope.train.config import from_dict
@@ -35,7 +35,13 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     sr = commands.add_parser("sr", help="MRI super-resolution")
     sub = sr.add_subparsers(dest="sr_command", required=True, metavar="COMMAND")
 
-    inspect = sub.add_parser("inspect", help="shape, voxel sizes, orientation, dtype, range")
+    inspect = sub.add_parser(
+        "inspect",
+        help="shape, voxel sizes, orientation, dtype, range",
+        description="Describe a file: shape (with the number of volumes and TR of a 4-D NIfTI), "
+        "voxel sizes, the orientation stored on disk and the canonical (RAS) one bioscope "
+        "processes in, pixel type and intensity range.",
+    )
     inspect.add_argument(
         "file", type=Path, help="NIfTI, DICOM file or series folder, PNG, TIFF, NPY"
     )
@@ -52,13 +58,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     )
     deg.add_argument("input", type=Path)
     deg.add_argument("--scale", required=True, help="e.g. 2, 2.5, 3.7 (1.1..4.0)")
-    deg.add_argument(
-        "-o",
-        "--output",
-        type=Path,
-        required=True,
-        help=".nii/.nii.gz for volumes; .png, .tif, .npy or .nii for 2-D images",
-    )
+    add_out(deg, "file", ".nii/.nii.gz for volumes; .png, .tif, .npy or .nii for 2-D images")
     deg.add_argument("--axis", choices=tuple(AXES), default="axial", help="slice axis of a volume")
     deg.add_argument("--volume", type=int, help="volume of a 4-D file (0-based)")
     deg.add_argument("--blur-sigma", type=float, default=0.0, help="Gaussian blur before sampling")
@@ -165,12 +165,13 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def inspect_volume(volume: Volume) -> dict[str, object]:
-    """What ``sr inspect`` reports."""
+    """What ``sr inspect`` reports of one image or volume (voxel sizes to 4 decimals)."""
     return {
         "file": volume.source,
         "shape": list(volume.data.shape),
-        "voxel_sizes": list(volume.voxel_sizes),
+        "voxel_sizes": [round(v, 4) for v in volume.voxel_sizes],
         "orientation": volume.orientation,
+        "disk_orientation": volume.disk_orientation,
         "dtype": volume.dtype,
         "min": float(volume.data.min()),
         "max": float(volume.data.max()),
@@ -178,8 +179,12 @@ def inspect_volume(volume: Volume) -> dict[str, object]:
 
 
 def run_inspect(args: argparse.Namespace) -> int:
-    """Handle ``bioscope sr inspect``."""
-    info = inspect_volume(read_volume(args.file, args.volume))
+    """Handle ``bioscope sr inspect``: a 4-D NIfTI without ``--volume`` is described whole."""
+    name = args.file.name.lower()
+    if args.volume is None and name.endswith(NIFTI_SUFFIXES) and args.file.is_file():
+        info = describe_nifti(args.file)
+    else:
+        info = inspect_volume(read_volume(args.file, args.volume))
     if args.json:
         print(json.dumps(info))
     else:
@@ -192,7 +197,7 @@ def run_degrade(args: argparse.Namespace) -> int:
     """Handle ``bioscope sr degrade``."""
     scale = as_scale(args.scale, allow_outside=args.allow_any_scale)
     volume = read_volume(args.input, args.volume)
-    out = args.output
+    out = args.out
     if volume.is_volume:
         axis = AXES[args.axis]
         moved = np.moveaxis(volume.data, axis, 0)  # (slices, a, b): in-plane axes last

@@ -125,6 +125,46 @@ def write_nifti(
     return path
 
 
+def describe_nifti(path: str | os.PathLike[str]) -> dict[str, object]:
+    """What a NIfTI file holds, 4-D included: shape, voxel sizes (mm, 4 decimals), repetition
+    time and number of volumes of a 4-D file, the orientation on disk and the canonical one
+    bioscope processes in, stored pixel type, and the intensity range.
+
+    Raises:
+        InputError: unreadable, not 3-D/4-D, singular affine, or data that cannot be read.
+    """
+    path = Path(path)
+    try:
+        image = nib.load(str(path))
+        shape = tuple(int(n) for n in image.shape)
+        zooms = [round(float(z), 4) for z in image.header.get_zooms()]
+    except Exception as exc:  # nibabel raises many types for a bad file
+        raise InputError(f"{path}: not a readable NIfTI file ({exc})") from exc
+    if len(shape) not in (3, 4):
+        raise InputError(f"{path}: expected a 3-D or 4-D volume, got shape {shape}")
+    check_affine(image.affine, path)
+    try:
+        data = np.asarray(image.dataobj, np.float32)
+    except Exception as exc:
+        raise InputError(f"{path}: cannot read the voxel data ({exc})") from exc
+    _check_values(data, path)
+    info: dict[str, object] = {
+        "file": str(path),
+        "shape": list(shape),
+        "voxel_sizes": zooms[:3],
+        "orientation": "RAS",
+        "disk_orientation": "".join(nib.aff2axcodes(image.affine)),
+        "dtype": str(image.get_data_dtype()),
+        "min": float(data.min()),
+        "max": float(data.max()),
+    }
+    if len(shape) == 4:
+        info["volumes"] = shape[3]
+        info["repetition_time"] = zooms[3] if len(zooms) > 3 else None
+        info["time_unit"] = image.header.get_xyzt_units()[1]
+    return info
+
+
 def _like(image: nib.Nifti1Image, like: nib.Nifti1Header) -> nib.Nifti1Image:
     """``image`` in ``like``'s axis order, with ``like``'s header fields and codes."""
     disk = nib.io_orientation(like.get_best_affine())
