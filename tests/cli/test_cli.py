@@ -149,3 +149,30 @@ def test_train_on_a_cellpose_style_folder(cli, tmp_path):
     masks = ["--masks", str(tmp_path), "--out", str(tmp_path / "run2")]
     result = cli("cells", "train", "--data", str(tmp_path / "imgs"), *masks)
     assert result.returncode == 1 and "no mask in" in result.stderr
+
+
+def test_native_training_on_a_folder_of_mixed_sizes(cli, tmp_path):
+    """Validation and test take whole images; sizes that differ cannot be stacked in a batch."""
+    import numpy as np
+
+    from bioscope.io import write_image
+
+    rng = np.random.default_rng(1)
+    for i, shape in enumerate([(40, 48), (56, 64), (48, 40), (64, 72)] * 3):
+        labels = np.zeros(shape, np.uint16)
+        labels[5:15, 5:15], labels[22:34, 20:36] = 1, 2
+        image = (labels > 0) * 150 + rng.integers(0, 40, labels.shape)
+        write_image(tmp_path / "imgs" / f"cell{i:02d}.png", image.astype(np.uint8))
+        write_image(tmp_path / "imgs" / f"cell{i:02d}_masks.png", labels)
+    config = tmp_path / "native.yaml"
+    config.write_text(
+        "model: {name: unet-tiny}\n"
+        "data: {size: null, crop: 32, layout: folder, split: [0.5, 0.25, 0.25]}\n"
+        "train: {epochs: 2, batch_size: 4}\n"
+    )
+    run = tmp_path / "run"
+    result = cli(
+        "cells", "train", "--data", str(tmp_path / "imgs"), "--config", str(config), "-o", str(run)
+    )
+    assert result.returncode == 0, result.stderr
+    assert "held-out test fields" in result.stdout and (run / "best.safetensors").is_file()

@@ -14,7 +14,9 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success move it onto ``path`` in one step.
 
     The temporary file lives in the same folder (same file system), so ``os.replace`` is atomic.
-    On any exception the temporary file is removed and ``path`` is left as it was.
+    On any exception the temporary file is removed and ``path`` is left as it was. The result has
+    the mode a plain ``open`` would give it (``0o666`` less the umask), or the mode of the file it
+    replaces, not the private ``0o600`` of a temporary file.
 
     Example:
         >>> import tempfile, pathlib
@@ -31,6 +33,8 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     tmp = Path(tmp_name)
     try:
         yield tmp
+        mode = path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~current_umask()
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     finally:
         if tmp.exists():
@@ -47,3 +51,16 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[Path], object]) 
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
     """Write ``text`` (UTF-8) to ``path`` atomically; return ``path``."""
     return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def current_umask() -> int:
+    """The process's umask, read without changing it where Linux shows it (``/proc``)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)  # elsewhere: set and restore at once
+    os.umask(mask)
+    return mask

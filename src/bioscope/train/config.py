@@ -12,41 +12,125 @@ from bioscope.errors import InputError
 T = TypeVar("T")
 
 
-def from_dict(cls: type[T], data: dict[str, Any] | None, where: str = "config") -> T:
-    """Build dataclass ``cls`` from ``data``; nested dataclass fields recurse.
+def from_dict(cls: type[T], data: dict[str, Any] | None, where: str = "config", key: str = "") -> T:
+    """Build dataclass ``cls`` from ``data``, checking every value against its field's type;
+    nested dataclass fields recurse.
 
-    Unknown keys are an error that names them (a typo in a YAML file must not pass silently).
+    Unknown keys and values of the wrong type are errors that name the key (a typo in a YAML file
+    must not pass silently, nor end in a traceback at epoch 3). Integers pass where floats are
+    expected, lists where tuples are; booleans pass only as booleans.
+
+    Raises:
+        InputError: ``where: key a.b: expected ..., got ...`` or the unknown keys.
 
     Example:
         >>> @dataclasses.dataclass
         ... class Opt:
         ...     lr: float = 0.1
-        >>> from_dict(Opt, {"lr": 0.5}).lr
-        0.5
+        >>> from_dict(Opt, {"lr": 1}).lr
+        1.0
+        >>> from_dict(Opt, {"lr": "fast"})
+        Traceback (most recent call last):
+        ...
+        bioscope.errors.InputError: config: key lr: expected a number, got 'fast'
     """
-    data = dict(data or {})
+    if data is None:
+        data = {}
     if not isinstance(data, dict):
-        raise InputError(f"{where}: expected a mapping, got {type(data).__name__}")
+        raise InputError(f"{where}: key {key or '(top level)'}: expected a mapping, got {data!r}")
     hints = typing.get_type_hints(cls)
     names = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(data) - names)
     if unknown:
+        place = f"{where}.{key}" if key else where
         raise InputError(
-            f"{where}: unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(names))}"
+            f"{place}: unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(names))}"
         )
-    kwargs = {}
-    for name, value in data.items():
-        hint = hints[name]
-        nested = _dataclass_of(hint)
-        if nested and value is not None:
-            value = from_dict(nested, value, f"{where}.{name}")
-        elif isinstance(value, list) and _is_tuple(hint):
-            value = tuple(value)
-        kwargs[name] = value
+    kwargs = {
+        name: _checked(value, hints[name], where, f"{key}.{name}" if key else name)
+        for name, value in data.items()
+    }
     try:
         return cls(**kwargs)
     except (TypeError, ValueError) as exc:
         raise InputError(f"{where}: {exc}") from exc
+
+
+def _checked(value: Any, hint: Any, where: str, key: str) -> Any:
+    """``value`` as field type ``hint`` wants it, or an error naming ``key``."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if hint is Any:
+        return value
+    if origin in (typing.Union, types.UnionType):
+        for option in args:
+            try:
+                return _checked(value, option, where, key)
+            except InputError:
+                continue
+        raise _wrong(value, hint, where, key)
+    if dataclasses.is_dataclass(hint):
+        if not isinstance(value, dict):
+            raise _wrong(value, hint, where, key)
+        return from_dict(hint, value, where, key)
+    if origin is typing.Literal:
+        if value not in args:
+            raise _wrong(value, hint, where, key)
+        return value
+    if origin in (tuple, list):
+        if not isinstance(value, list | tuple):
+            raise _wrong(value, hint, where, key)
+        items = args[:1] * len(value) if origin is list or args[-1:] == (...,) else args
+        if args and len(items) != len(value):
+            raise _wrong(value, hint, where, key)
+        checked = (
+            [
+                _checked(v, t, where, f"{key}[{i}]")
+                for i, (v, t) in enumerate(zip(value, items, strict=True))
+            ]
+            if args
+            else list(value)
+        )
+        return tuple(checked) if origin is tuple else checked
+    if hint in (int, float, bool, str, type(None), dict) or origin is dict:
+        kind = origin or hint
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        ok = {
+            int: isinstance(value, int) and not isinstance(value, bool),
+            float: number,
+            bool: isinstance(value, bool),
+            str: isinstance(value, str),
+            type(None): value is None,
+            dict: isinstance(value, dict),
+        }[kind]
+        if not ok:
+            raise _wrong(value, hint, where, key)
+        return float(value) if kind is float else value
+    return value
+
+
+def _wrong(value: Any, hint: Any, where: str, key: str) -> InputError:
+    return InputError(f"{where}: key {key}: expected {_describe(hint)}, got {value!r}")
+
+
+def _describe(hint: Any) -> str:
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_describe(a) for a in args)
+    if origin is typing.Literal:
+        return "one of " + ", ".join(repr(a) for a in args)
+    if origin in (tuple, list):
+        return "a list"
+    if dataclasses.is_dataclass(hint):
+        return f"a mapping of {hint.__name__} settings"
+    names = {
+        int: "an integer",
+        float: "a number",
+        bool: "true or false",
+        str: "a string",
+        type(None): "null",
+        dict: "a mapping",
+    }
+    return names.get(origin or hint, getattr(hint, "__name__", str(hint)))
 
 
 def to_dict(config: Any) -> dict[str, Any]:
@@ -60,22 +144,3 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
     return value
-
-
-def _dataclass_of(hint: Any) -> type | None:
-    if dataclasses.is_dataclass(hint):
-        return hint
-    if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
-        for arg in typing.get_args(hint):
-            if dataclasses.is_dataclass(arg):
-                return arg
-    return None
-
-
-def _is_tuple(hint: Any) -> bool:
-    options = (
-        typing.get_args(hint)
-        if typing.get_origin(hint) in (typing.Union, types.UnionType)
-        else (hint,)
-    )
-    return any(typing.get_origin(option) is tuple for option in options)

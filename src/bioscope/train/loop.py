@@ -109,6 +109,8 @@ class Trainer:
         run_config: the resolved configuration, saved as ``config.yaml`` and in checkpoints.
         on_epoch_end: called with the epoch number after each epoch's checkpoint is written.
         collate: ``collate_fn`` of the training loader (default: stack).
+        val_batch_size: validation batch size (default: the training one); 1 for validation
+            items of differing sizes (whole images of a mixed folder), which cannot be stacked.
     """
 
     def __init__(
@@ -121,6 +123,7 @@ class Trainer:
         run_config: dict[str, Any] | None = None,
         on_epoch_end: Callable[[int], None] | None = None,
         collate: Callable[[list[Any]], Any] | None = None,
+        val_batch_size: int | None = None,
     ):
         if config.mode not in ("min", "max"):
             raise InputError(f"mode must be 'min' or 'max', got {config.mode!r}")
@@ -134,6 +137,7 @@ class Trainer:
         self.run_config = run_config or {}
         self.on_epoch_end = on_epoch_end
         self.collate = collate
+        self.val_batch_size = val_batch_size or config.batch_size
         self.rows: list[dict[str, Any]] = []
         self.is_main = True
 
@@ -154,7 +158,7 @@ class Trainer:
         if context.is_main and self.out is not None:
             atomic_write_text(self.out / CONFIG, yaml.safe_dump(self.run_config, sort_keys=False))
         loader, sampler = self._train_loader(context)
-        val_loader = DataLoader(self.val_set, batch_size=config.batch_size, shuffle=False)
+        val_loader = DataLoader(self.val_set, batch_size=self.val_batch_size, shuffle=False)
         stopped = False
         for epoch in range(progress.epoch + 1, config.epochs + 1):
             self._order_epoch(sampler, epoch)

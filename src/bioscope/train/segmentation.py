@@ -179,8 +179,8 @@ class SegmentationTask(Task):
             pred, truth = prob[:, :1] > self.optim.threshold, batch["mask"] > 0.5
             ious.append(foreground_iou(pred, truth))
             dices.append(dice(pred, truth))
-            probs.append(prob[:, :1].cpu())
-            masks.append(truth.cpu())
+            probs.append(prob[:, :1].cpu().flatten())  # pooled pixels: sizes may differ
+            masks.append(truth.cpu().flatten())
             if "distance" in batch and "labels" in batch:
                 count_errors += _count_errors(
                     prob.cpu().numpy(), batch["labels"].cpu().numpy(), self.optim.threshold
@@ -292,12 +292,22 @@ def train_cells(
     task = SegmentationTask(model, config.optim, config.train.epochs)
     task.inference = spec_to_dict(cell_spec(config, datasets["train"].pairs))
     run_config = {"data_root": str(root), **to_dict(config)}
-    trainer = Trainer(task, datasets["train"], datasets["val"], config.train, out, run_config)
+    # whole native-size images (validation, test) may differ in size: one per batch
+    whole = 1 if config.data.size is None else config.train.batch_size
+    trainer = Trainer(
+        task,
+        datasets["train"],
+        datasets["val"],
+        config.train,
+        out,
+        run_config,
+        val_batch_size=whole,
+    )
     result = trainer.fit(resume=resume)
     if "test" in datasets and trainer.is_main:
         tensors, _ = load_checkpoint(Path(out) / BEST)
         load_nets(task.nets, tensors, str(Path(out) / BEST))
-        loader = DataLoader(datasets["test"], batch_size=config.train.batch_size)
+        loader = DataLoader(datasets["test"], batch_size=whole)
         scores = task.validate(task.to_device(b) for b in loader)
         test = {k.replace("val_", "test_"): v for k, v in scores.items()}
         test.update(best_epoch=result.best_epoch, test_images=len(datasets["test"]))

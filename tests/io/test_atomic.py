@@ -1,0 +1,38 @@
+"""Atomic writes keep what a plain open would: the umask's mode, no temporary file left."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+import pytest
+
+from bioscope.io.atomic import atomic_path, atomic_write_text, current_umask
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_written_files_honour_the_umask(tmp_path, umask, mode):
+    old = os.umask(umask)
+    try:
+        assert current_umask() == umask
+        path = atomic_write_text(tmp_path / "report.csv", "a,b\n")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.stat().st_mode) == mode
+
+
+def test_a_replaced_file_keeps_its_mode(tmp_path):
+    path = tmp_path / "shared.txt"
+    path.write_text("old")
+    path.chmod(0o640)
+    atomic_write_text(path, "new")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640 and path.read_text() == "new"
+
+
+def test_failure_leaves_no_temporary_file_and_the_old_content(tmp_path):
+    path = tmp_path / "keep.txt"
+    path.write_text("keep")
+    with pytest.raises(RuntimeError), atomic_path(path) as tmp:
+        tmp.write_text("half")
+        raise RuntimeError("crash")
+    assert path.read_text() == "keep" and [p.name for p in tmp_path.iterdir()] == ["keep.txt"]
