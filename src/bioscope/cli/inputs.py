@@ -49,7 +49,9 @@ def expand_inputs(
         kept = [p for p in found if _stain_ok(p, stain)]
         skipped += len(found) - len(kept)
         if not kept:
-            raise InputError(f"{where}: no {'/'.join(suffixes)} files to read")
+            folders = sorted(p.name for p in item.iterdir() if p.is_dir()) if item.is_dir() else []
+            hint = f" (it holds folders {', '.join(folders[:4])}: pass one)" if folders else ""
+            raise InputError(f"{where}: no {'/'.join(suffixes)} files to read{hint}")
         files += kept
     unique = list(dict.fromkeys(files))
     note = (
