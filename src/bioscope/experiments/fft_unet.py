@@ -164,7 +164,7 @@ def _write(out: Path, results: dict[str, Any]) -> None:
         probs[label], threshold = predictor.segment(raw).maps[0], predictor.spec.threshold
     plot_masks(raw, truth, probs, out / "masks.png", title=example.image.name)
     chosen = probs[list(probs)[-1]]
-    plot_local_maxima(chosen, out / "local_maxima.png")
+    plot_local_maxima(chosen, threshold, out / "local_maxima.png")
     plot_dbscan(chosen, example.true_count, threshold, out / "dbscan.png")
 
 

@@ -70,10 +70,11 @@ def plot_masks(
     return save_figure(fig, path)
 
 
-def plot_local_maxima(prob: np.ndarray, path: str | os.PathLike[str]) -> Path:
-    """The paper's Fig. 8: predicted map, after a maximum filter, and its local maxima."""
+def plot_local_maxima(prob: np.ndarray, threshold: float, path: str | os.PathLike[str]) -> Path:
+    """The paper's Fig. 8: predicted map, after a maximum filter, and its local maxima above
+    the model's ``threshold``."""
     filtered = ndimage.maximum_filter(prob, size=3)
-    peaks = peak_local_max(filtered, min_distance=5, threshold_abs=0.5, exclude_border=False)
+    peaks = peak_local_max(filtered, min_distance=5, threshold_abs=threshold, exclude_border=False)
     fig = Figure(figsize=(13, 3.6))
     axes = fig.subplots(1, 3)
     for ax, image, title in (
