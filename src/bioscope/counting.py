@@ -53,6 +53,8 @@ def count_maps(maps: np.ndarray, method: str, threshold: float) -> CountResult:
         if maps.shape[0] < 2:
             raise InputError("method 'distance' needs a model with a distance head (2 outputs)")
         return count_distance(maps[0], maps[1], threshold=threshold)
+    if method == "classic":
+        raise InputError("method 'classic' segments the image, not a network's maps")
     raise InputError(f"unknown counting method {method!r}; known: {', '.join(METHODS)}")
 
 
@@ -86,7 +88,7 @@ def count_watershed(
     _check_map(prob, "probability map")
     mask = drop_small(prob > threshold, min_size)
     elevation = ndimage.gaussian_filter(ndimage.distance_transform_edt(mask), 1.0)
-    return _split(elevation, mask, min_distance, threshold_abs=1.0)
+    return split_touching(elevation, mask, min_distance, threshold_abs=1.0)
 
 
 def count_distance(
@@ -103,12 +105,16 @@ def count_distance(
     if distance.shape != prob.shape:
         raise InputError(f"distance map {distance.shape} and probability map {prob.shape} differ")
     mask = drop_small(prob > threshold, MIN_SIZE)
-    return _split(ndimage.gaussian_filter(distance, 1.0), mask, min_distance, peak_threshold)
+    return split_touching(
+        ndimage.gaussian_filter(distance, 1.0), mask, min_distance, peak_threshold
+    )
 
 
-def _split(
+def split_touching(
     elevation: np.ndarray, mask: np.ndarray, min_distance: int, threshold_abs: float
 ) -> CountResult:
+    """Watershed of ``-elevation`` inside ``mask`` from its peaks (at least ``min_distance``
+    apart and above ``threshold_abs``); a component without such a peak is one object."""
     components, _ = ndimage.label(mask)
     peaks = peak_local_max(
         elevation,
@@ -151,4 +157,5 @@ METHODS: dict[str, str] = {
     "paper": "maximum filter + peak_local_max + DBSCAN clusters (the cells paper)",
     "watershed": "distance transform of the mask + watershed (splits touching cells)",
     "distance": "peaks of the learned per-cell distance head + watershed (needs a 2-output model)",
+    "classic": "no network: smoothing, Otsu, size-aware distance watershed (CellProfiler-like)",
 }

@@ -75,11 +75,12 @@ def evaluate_cells(
         truth_labels = _cached(cache, record.labels)
         counts: dict[str, CountResult | Segmentation] = {}
         for method in methods:
-            counted = (
-                segmentation
-                if method == segmentation.method
-                else count_maps(maps, method, threshold)
-            )
+            if method == segmentation.method:
+                counted = segmentation
+            elif method == "classic":
+                counted = predictor.classic(raw)
+            else:
+                counted = count_maps(maps, method, threshold)
             counts[method] = counted
             row[f"count_{method}"] = counted.count
             if truth_labels is not None:

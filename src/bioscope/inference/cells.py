@@ -28,6 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from bioscope.classic import segment_classic
 from bioscope.counting import count_maps
 from bioscope.data.cells import pad_to_multiple, prepare_image
 from bioscope.data.intensity import looks_empty
@@ -132,6 +133,8 @@ class CellPredictor:
             diameter: typical nucleus diameter in pixels, if it differs from the training data's;
                 the images are rescaled so their nuclei appear at the model's diameter.
         """
+        if self.spec.method == "classic":
+            return [self.classic(image, diameter) for image in images]
         factor = self._factor(diameter)
         prepared = [self._prepare(image, factor) for image in images]
         groups: dict[tuple[int, int], list[int]] = defaultdict(list)
@@ -146,6 +149,24 @@ class CellPredictor:
             self._count(maps[i], images[i].shape[:2], empty)
             for i, (_, empty) in enumerate(prepared)
         ]
+
+    def classic(self, image: np.ndarray, diameter: float | None = None) -> Segmentation:
+        """The classic pipeline (:mod:`bioscope.classic`, no network) on the normalised image,
+        for nuclei of ``diameter`` pixels (default: the model's training diameter)."""
+        size = diameter if diameter is not None else self.spec.diameter
+        if size is None:
+            raise InputError("method 'classic' needs a nucleus diameter (--diameter PX)")
+        grey, empty = self._prepare(image, 1.0)
+        result = segment_classic(grey, size)
+        return Segmentation(
+            labels=result.labels,
+            count=result.count,
+            centres=result.centres,
+            maps=(result.labels > 0).astype(np.float32)[None],
+            threshold=self.spec.threshold,
+            method="classic",
+            empty=empty,
+        )
 
     def _factor(self, diameter: float | None) -> float:
         """How much to enlarge images so nuclei of ``diameter`` px appear at the model's size."""

@@ -1,0 +1,47 @@
+"""The classic nuclei pipeline, no network: what CellProfiler's IdentifyPrimaryObjects does by
+default, as the baseline every evaluation shows beside the learned model.
+
+Smoothing (Gaussian, sigma = diameter / 8), a global Otsu threshold, holes filled, objects smaller
+than a quarter of a nucleus's area dropped, and touching nuclei split by a watershed on the
+smoothed distance transform from maxima at least half a diameter apart (CellProfiler's
+"shape"-based declumping). Sizes follow the nucleus ``diameter``, so one setting serves nuclei of
+8 or 60 pixels. A field in which nothing stands above its noise has no nuclei.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import ndimage
+from skimage.filters import threshold_otsu
+
+from bioscope.counting import CountResult, drop_small, split_touching
+from bioscope.data.intensity import looks_empty
+from bioscope.errors import InputError
+
+
+def segment_classic(image: np.ndarray, diameter: float) -> CountResult:
+    """Nuclei of about ``diameter`` pixels in a normalised 2-D image (bright on dark).
+
+    Example:
+        >>> yy, xx = np.mgrid[:60, :90]
+        >>> image = sum(((yy - y) ** 2 + (xx - x) ** 2 < 64).astype(float) for y, x in
+        ...             [(15, 15), (15, 50), (40, 30), (40, 45)])  # the last two touch
+        >>> segment_classic(image, diameter=16).count
+        4
+    """
+    if image.ndim != 2:
+        raise InputError(f"expected a 2-D image, got shape {image.shape}")
+    if not (math.isfinite(diameter) and diameter > 0):
+        raise InputError(f"diameter must be a positive number of pixels, got {diameter}")
+    empty = CountResult(0, np.zeros(image.shape, np.int32), np.zeros((0, 2)))
+    if image.max() == image.min() or looks_empty(image):
+        return empty
+    smooth = ndimage.gaussian_filter(np.asarray(image, np.float32), diameter / 8)
+    mask = ndimage.binary_fill_holes(smooth > threshold_otsu(smooth))
+    mask = drop_small(mask, max(int(math.pi * (diameter / 4) ** 2), 1))
+    if not mask.any():
+        return empty
+    distance = ndimage.gaussian_filter(ndimage.distance_transform_edt(mask), diameter / 16)
+    return split_touching(distance, mask, max(int(diameter / 2), 1), threshold_abs=diameter / 8)

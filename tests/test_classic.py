@@ -1,0 +1,58 @@
+"""The classic baseline on hand-made images with known answers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bioscope.classic import segment_classic
+from bioscope.errors import InputError
+from bioscope.inference.cells import CellPredictor
+from bioscope.inference.spec import CellSpec
+from bioscope.models import create_model
+
+
+def discs(shape, centres, radius, rng=None, noise=0.0):
+    yy, xx = np.mgrid[: shape[0], : shape[1]]
+    image = np.zeros(shape)
+    for y, x in centres:
+        image[(yy - y) ** 2 + (xx - x) ** 2 <= radius**2] = 1.0
+    if noise:
+        image = image + (rng or np.random.default_rng(0)).normal(0, noise, shape)
+    return image
+
+
+@pytest.mark.parametrize("radius", [4, 10, 25])
+def test_isolated_and_touching_nuclei_of_any_size(radius):
+    d = 2 * radius
+    centres = [(2 * d, 2 * d), (2 * d, 5 * d), (5 * d, 2 * d), (5 * d, 2 * d + int(1.7 * radius))]
+    image = discs((7 * d, 7 * d), centres, radius, noise=0.1)
+    result = segment_classic(image, diameter=d)
+    assert result.count == 4 and len(np.unique(result.labels)) == 5
+
+
+def test_nothing_in_noise_or_a_flat_image():
+    noise = np.random.default_rng(1).normal(0.0, 1.0, (80, 80))
+    assert segment_classic(noise, diameter=16).count == 0
+    assert segment_classic(np.ones((20, 20)), diameter=16).count == 0
+
+
+def test_specks_smaller_than_a_quarter_nucleus_are_dropped():
+    image = discs((80, 80), [(20, 20)], 8) + discs((80, 80), [(60, 60)], 2)
+    assert segment_classic(image, diameter=16).count == 1
+
+
+def test_bad_arguments():
+    with pytest.raises(InputError, match="2-D"):
+        segment_classic(np.zeros((2, 3, 4)), 10)
+    with pytest.raises(InputError, match="diameter"):
+        segment_classic(np.zeros((8, 8)), -1)
+
+
+def test_predictor_method_classic_needs_no_network_output():
+    net = create_model("unet-tiny")
+    predictor = CellPredictor(net, CellSpec(method="classic", diameter=16.0), "t", "cpu")
+    image = (discs((64, 96), [(20, 20), (40, 70)], 8, noise=0.05) * 200 + 10).clip(0, 255)
+    result = predictor.segment(image.astype(np.uint8))
+    assert result.count == 2 and result.method == "classic" and result.maps.shape == (1, 64, 96)
+    assert predictor.segment(image.astype(np.uint8), diameter=40).count >= 1
