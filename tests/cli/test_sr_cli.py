@@ -76,6 +76,49 @@ def test_inspect_describes_disk_and_canonical_orientation_and_4d(cli, tmp_path):
     assert one.returncode == 0 and "disk_orientation LAS" in one.stdout
 
 
+def test_inspect_text_rounds_and_a_3d_file_is_described_in_canonical_order(cli, tmp_path):
+    """Stored ASR (a sagittal stack): shape and voxel sizes in RAS order, as processed."""
+    affine = np.array([[0, 0, 2.2, 0], [1.1, 0, 0, 0], [0, 3.3, 0, 0], [0, 0, 0, 1]])
+    nib.save(nib.Nifti1Image(np.zeros((3, 4, 5), np.float32), affine), tmp_path / "asr.nii")
+    result = cli("sr", "inspect", str(tmp_path / "asr.nii"))
+    assert result.returncode == 0, result.stderr
+    lines = dict(line.split(maxsplit=1) for line in result.stdout.splitlines())
+    assert lines["shape"] == "[5, 3, 4]" and lines["voxel_sizes"] == "[2.2, 1.1, 3.3]"
+    assert lines["orientation"] == "RAS" and lines["disk_orientation"] == "ASR"
+    picked = json.loads(cli("sr", "inspect", str(tmp_path / "asr.nii"), "--json").stdout)
+    assert picked["shape"] == list(read_volume(tmp_path / "asr.nii").data.shape)
+
+
+def test_degrade_keeps_the_header_and_refuses_bad_options(cli, tmp_path):
+    affine = np.array([[-2.0, 0, 0, 30], [0, 2.0, 0, -20], [0, 0, 4.0, 5], [0, 0, 0, 1]])
+    image = nib.Nifti1Image(np.arange(360, dtype=np.int16).reshape(10, 12, 3), affine)
+    image.set_qform(affine, code=1)
+    image.set_sform(affine, code=2)
+    image.header["descrip"] = b"subject 7 T1"
+    image.header.set_xyzt_units("mm", "sec")
+    nib.save(image, tmp_path / "in.nii.gz")
+    out = tmp_path / "lr.nii.gz"
+    result = cli("sr", "degrade", str(tmp_path / "in.nii.gz"), "--scale", "2", "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    written = nib.load(out)
+    header = written.header
+    assert (int(header["qform_code"]), int(header["sform_code"])) == (1, 2)
+    assert header["descrip"].tobytes().rstrip(b"\0") == b"subject 7 T1"
+    assert header.get_xyzt_units() == ("mm", "sec")
+    assert "".join(nib.aff2axcodes(written.affine)) == "LAS" and written.shape == (5, 6, 3)
+    np.testing.assert_allclose(header.get_zooms(), (4.0, 4.0, 4.0))
+    args = ["sr", "degrade", str(tmp_path / "in.nii.gz"), "-o", str(tmp_path / "x.nii.gz")]
+    for extra, message in (
+        (["--scale", "2", "--blur-sigma", "-1"], "blur sigma"),
+        (["--scale", "2", "--blur-sigma", "nan"], "blur sigma"),
+        (["--scale", "1e9", "--allow-any-scale"], "larger than 16"),
+    ):
+        result = cli(*args, *extra)
+        assert result.returncode == 1 and message in result.stderr, result.stderr
+    old = cli("sr", "degrade", str(tmp_path / "in.nii.gz"), "--scale", "2", "--output", "x.nii")
+    assert old.returncode == 2 and not (tmp_path / "x.nii.gz").exists()
+
+
 def test_train_then_evaluate(cli, tmp_path):
     config = tmp_path / "tiny.yaml"
     config.write_text(

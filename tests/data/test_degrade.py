@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from scipy import ndimage
 
 from bioscope.data.degrade import (
     ScaleSampler,
@@ -16,7 +17,7 @@ from bioscope.data.degrade import (
     resample_matrix,
 )
 from bioscope.errors import InputError
-from bioscope.geometry import source_index
+from bioscope.geometry import parse_scale, source_index
 
 SCALES = [1.1, 1.4, 2, 2.3, 2.5, 2.7, 3.3, 3.7, 4]
 
@@ -70,13 +71,66 @@ def test_scale_parsing_and_range():
         (0, "greater than 1"),
         (-1, "greater than 1"),
         (1, "greater than 1"),
-        ("two", "must be a number"),
+        ("two", "finite number"),
+        ("nan", "finite number"),
+        (float("inf"), "finite number"),
+        ("1e999999999", "finite number"),  # refused before any exact arithmetic on the exponent
+        ("1e9", "larger than 16"),
+        (Fraction(2.7), "denominator"),
         (4.5, "outside the range"),
         (1.05, "outside"),
     ):
         with pytest.raises(InputError, match=message):
             as_scale(bad)
     assert as_scale(6, allow_outside=True) == 6
+    with pytest.raises(InputError, match="larger than 16"):
+        as_scale(17, allow_outside=True)
+
+
+def test_parse_scale_one_rule_for_every_spelling():
+    assert parse_scale(2.7) == parse_scale("2.7") == parse_scale(" 27/10 ") == Fraction(27, 10)
+    assert parse_scale(Fraction(399, 100)) == Fraction(399, 100)  # passed through
+    assert parse_scale(np.float32(2.7)) == Fraction(27, 10) and parse_scale(np.int64(3)) == 3
+    assert parse_scale("2.345") == Fraction(2.345).limit_denominator(100)
+    with pytest.raises(InputError, match="finite number"):
+        parse_scale(True)
+    image = np.random.default_rng(0).random((30, 30))
+    np.testing.assert_array_equal(degrade(image, 2.7)[1], degrade(image, Fraction(27, 10))[1])
+    with pytest.raises(InputError, match="larger than 16"):
+        degrade(image, "1e9")
+
+
+def keys(x: float, a: float = -0.5) -> float:
+    """Keys' cubic convolution kernel at distance ``x``."""
+    x = abs(x)
+    if x <= 1:
+        return (a + 2) * x**3 - (a + 3) * x**2 + 1
+    return a * x**3 - 5 * a * x**2 + 8 * a * x - 4 * a if x < 2 else 0.0
+
+
+def naive_weights(hr: int, scale: Fraction) -> np.ndarray:
+    """``(lr, hr)``: for each LR pixel the kernel stretched by ``s`` at every HR pixel, summing
+    to one (the border taps dropped)."""
+    lr = hr * scale.denominator // scale.numerator
+    weights = np.zeros((lr, hr))
+    for j in range(lr):
+        centre = float(Fraction(2 * j + 1, 2) * scale - Fraction(1, 2))
+        for i in range(hr):
+            weights[j, i] = keys((i - centre) / float(scale))
+        weights[j] /= weights[j].sum()
+    return weights
+
+
+@pytest.mark.parametrize(("value", "sigma"), [(1.1, 0.0), (2.7, 0.0), (3.3, 1.5), (4, 0.7)])
+def test_degrade_equals_a_naive_reference(value, sigma):
+    scale = as_scale(value)
+    image = np.random.default_rng(1).random((2, 97, 83))
+    hr, lr = degrade(image, scale, blur_sigma=sigma)
+    cropped = image[:, : hr.shape[-2], : hr.shape[-1]]  # cropped first, then blurred
+    blurred = ndimage.gaussian_filter(cropped, sigma, axes=(-2, -1)) if sigma else cropped
+    rows, cols = naive_weights(hr.shape[-2], scale), naive_weights(hr.shape[-1], scale)
+    np.testing.assert_allclose(lr, rows @ blurred @ cols.T, atol=1e-5)
+    np.testing.assert_array_equal(hr, cropped.astype(np.float32))
 
 
 def test_blur_option_smooths():

@@ -10,6 +10,7 @@ from pydicom.uid import ExplicitVRLittleEndian, JPEG2000Lossless, MRImageStorage
 
 from bioscope.errors import InputError
 from bioscope.io import read_volume, write_nifti
+from bioscope.io.volumes import describe_nifti, resampled_affine
 
 
 def nifti(path, data, affine):
@@ -152,3 +153,113 @@ def test_dicom_errors(tmp_path):
         dicom_slice(tmp_path / "two" / f"{i}.dcm", np.zeros((4, 4)), i, series)
     with pytest.raises(InputError, match="2 DICOM series"):
         read_volume(tmp_path / "two")
+
+
+@pytest.mark.parametrize("name", ["zero.nii", "singular.nii.gz"])
+def test_singular_affine_is_refused_naming_the_file(tmp_path, name):
+    image = nib.Nifti1Image(np.ones((4, 4, 3), np.float32), np.eye(4))
+    image.set_qform(None, code=0)  # nibabel cannot decompose these into a qform: an sform alone
+    image.set_sform(np.zeros((4, 4)) if name == "zero.nii" else np.diag([1, 1, 0, 1.0]), code=1)
+    nib.save(image, tmp_path / name)
+    for read in (read_volume, describe_nifti):
+        with pytest.raises(InputError, match=rf"{name}: singular affine"):
+            read(tmp_path / name)
+
+
+@pytest.mark.parametrize("suffix", [".nii", ".nii.gz"])
+def test_text_and_truncated_nifti_files_are_refused(tmp_path, suffix):
+    text = tmp_path / f"text{suffix}"
+    text.write_text("this is not an image\n" * 40)
+    whole = nifti(tmp_path / f"whole{suffix}", np.ones((20, 20, 20), np.float32), np.eye(4))
+    truncated = tmp_path / f"truncated{suffix}"
+    truncated.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    for path in (text, truncated):
+        for read in (read_volume, describe_nifti):
+            with pytest.raises(InputError, match=rf"{path.name}: (not a readable|cannot read)"):
+                read(path)
+
+
+def stored_las(path, data, slope=None, inter=None):
+    """A file as scanners write them: stored LAS, qform code 1, sform code 2, units, a note."""
+    affine = np.array([[-2.0, 0, 0, 30], [0, 2.0, 0, -20], [0, 0, 4.0, 5], [0, 0, 0, 1]])
+    image = nib.Nifti1Image(data, affine)
+    image.set_qform(affine, code=1)
+    image.set_sform(affine, code=2)
+    image.header["descrip"] = b"subject 7 T1"
+    image.header.set_xyzt_units("mm", "sec")
+    if slope is not None:
+        image.header.set_slope_inter(slope, inter)
+    nib.save(image, str(path))
+    return path
+
+
+def test_header_survives_a_resampled_write(tmp_path):
+    data = np.arange(6 * 8 * 3, dtype=np.int16).reshape(6, 8, 3)
+    volume = read_volume(stored_las(tmp_path / "in.nii.gz", data))
+    assert volume.orientation == "RAS" and volume.disk_orientation == "LAS"
+    enlarged = volume.data.repeat(2, axis=0).repeat(2, axis=1)  # in-plane x2 (axial slices)
+    affine = resampled_affine(volume.affine, 0.5, 2)
+    out = write_nifti(tmp_path / "out.nii.gz", enlarged, affine, like=volume.header)
+    written = nib.load(out)
+    header = written.header
+    assert (int(header["qform_code"]), int(header["sform_code"])) == (1, 2)
+    assert header["descrip"].tobytes().rstrip(b"\0") == b"subject 7 T1"
+    assert header.get_xyzt_units() == ("mm", "sec")
+    assert "".join(nib.aff2axcodes(written.affine)) == "LAS" and written.shape == (12, 16, 3)
+    np.testing.assert_allclose(header.get_zooms(), (1.0, 1.0, 4.0))
+    np.testing.assert_allclose(written.get_qform(), written.get_sform())
+    back = read_volume(out)
+    np.testing.assert_array_equal(back.data, enlarged)
+    np.testing.assert_allclose(back.affine, affine)
+    # on disk, stored voxel (i, j, k) is the input's voxel (i // 2, j // 2, k) again
+    np.testing.assert_array_equal(np.asarray(written.dataobj)[::2, ::2], data)
+
+
+def test_keep_writes_the_stored_type_rounded_and_clipped(tmp_path):
+    data = np.array([-32768, -5, 7, 32767, 0, 1, 2, 3], np.int16).reshape(2, 2, 2)
+    volume = read_volume(stored_las(tmp_path / "in.nii", data))
+    delta = np.array([-10.0, -0.6, 0.4, 10.0, -0.4, 0.6, 0.0, 0.0], np.float32).reshape(2, 2, 2)
+    changed = volume.data + delta
+    out = write_nifti(tmp_path / "k.nii", changed, volume.affine, like=volume.header, dtype="keep")
+    written = nib.load(out)
+    assert written.get_data_dtype() == np.int16
+    expected = np.clip(np.round(changed), -32768, 32767)
+    np.testing.assert_array_equal(read_volume(out).data, expected)
+    floats = write_nifti(tmp_path / "f.nii", changed, volume.affine, volume.header, "float32")
+    assert nib.load(floats).get_data_dtype() == np.float32
+    np.testing.assert_array_equal(read_volume(floats).data, changed)
+
+
+def test_keep_keeps_the_stored_scaling(tmp_path):
+    """int16 with slope 0.01: rounding the values themselves to integers would lose them."""
+    raw = np.arange(24, dtype=np.int16).reshape(2, 4, 3) * 37
+    volume = read_volume(stored_las(tmp_path / "in.nii.gz", raw, slope=0.01, inter=-3.0))
+    out = write_nifti(
+        tmp_path / "k.nii.gz", volume.data + 0.004, volume.affine, volume.header, "keep"
+    )
+    written = nib.load(out)
+    assert written.get_data_dtype() == np.int16
+    assert (written.dataobj.slope, written.dataobj.inter) == pytest.approx((0.01, -3.0))
+    np.testing.assert_allclose(read_volume(out).data, volume.data, atol=1e-5)
+
+
+def test_bad_dtype_for_write_nifti(tmp_path):
+    with pytest.raises(ValueError, match="needs the source header"):
+        write_nifti(tmp_path / "a.nii", np.zeros((2, 2, 2)), np.eye(4), dtype="keep")
+    with pytest.raises(ValueError, match="dtype must be"):
+        write_nifti(tmp_path / "a.nii", np.zeros((2, 2, 2)), np.eye(4), dtype="int8")
+    assert nib.load(write_nifti(tmp_path / "a.nii", np.zeros((2, 2)), np.eye(4))).shape == (2, 2, 1)
+
+
+def test_describe_gives_the_canonical_order_as_read_volume_does(tmp_path):
+    """Stored ASR (disk axis 0 runs anterior, 1 superior, 2 right): RAS is disk axes 2, 0, 1."""
+    affine = np.array([[0, 0, 1.0, 0], [2.0, 0, 0, 0], [0, 3.0, 0, 0], [0, 0, 0, 1]])
+    data = np.random.default_rng(0).random((3, 4, 5, 2)).astype(np.float32)
+    path = nifti(tmp_path / "asr.nii", data, affine)
+    info = describe_nifti(path)
+    assert info["disk_orientation"] == "ASR" and info["orientation"] == "RAS"
+    assert info["shape"] == [5, 3, 4, 2] and info["voxel_sizes"] == [1.0, 2.0, 3.0]
+    assert info["volumes"] == 2 and info["min"] == pytest.approx(float(data.min()))
+    volume = read_volume(path, volume=1)
+    assert list(volume.data.shape) == info["shape"][:3]
+    assert list(volume.voxel_sizes) == info["voxel_sizes"]

@@ -69,6 +69,13 @@ def test_every_spelling_of_a_scale_gives_the_same_output_at_once():
     assert outputs[0].shape == (1, 1, 64, 54)
     for other in outputs[1:]:
         torch.testing.assert_close(other, outputs[0], rtol=0, atol=0)
-    for bad in (0, -1, "abc", float("nan"), float("inf"), 1e9, Fraction(2.7)):
-        with pytest.raises(InputError):
+
+
+@pytest.mark.parametrize("name", ["meta-srgan-tiny", "srgan-tiny", "edsr-tiny", "bicubic"])
+def test_every_sr_model_refuses_a_bad_scale_at_once(name):
+    model = create_model(name)
+    lr = torch.rand(1, 1, 8, 8)
+    for bad in (0, -1, "abc", float("nan"), float("inf"), 1e9, True, Fraction(2.7)):
+        with pytest.raises(InputError, match="scale"):
             model(lr, bad)
+    assert model(lr, 2.0).shape == model(lr, "2").shape == (1, 1, 16, 16)

@@ -9,7 +9,12 @@ import torch.nn.functional as F
 from bioscope.data.degrade import as_scale, lr_size
 from bioscope.errors import InputError
 from bioscope.geometry import source_index, sr_size
-from bioscope.nn.meta_upscale import WeightPredictor, meta_upscale, official_meta_upscale
+from bioscope.nn.meta_upscale import (
+    WeightPredictor,
+    bicubic_upscale,
+    meta_upscale,
+    official_meta_upscale,
+)
 
 SCALES = [1.1, 1.4, 2, 2.3, 2.7, 3.3, 3.7, 4]
 
@@ -59,12 +64,13 @@ def test_output_size_is_the_pipeline_hr_size(value, hr):
     assert out.shape[-2:] == (cropped, cropped)
 
 
-def test_gradients_reach_the_weight_prediction_mlp():
+@pytest.mark.parametrize("scale", [Fraction(5, 2), Fraction(27, 10)])  # both paths
+def test_gradients_reach_the_weight_prediction_mlp(scale):
     predictor = WeightPredictor(3, 1, quiet_init=True)
     features = torch.randn(1, 3, 6, 6, requires_grad=True)
-    target = torch.randn(1, 1, 15, 15)
+    target = torch.randn(1, 1, sr_size(6, scale), sr_size(6, scale))
     for _ in range(2):  # zero-initialised last layer: its gradient is nonzero, earlier ones follow
-        out = meta_upscale(features, Fraction(5, 2), predictor)
+        out = meta_upscale(features, scale, predictor)
         (out - target).square().mean().backward()
         with torch.no_grad():
             for p in predictor.parameters():
@@ -77,13 +83,29 @@ def test_bad_input():
     predictor = WeightPredictor(4, 1)
     with pytest.raises(InputError, match="expected 4 feature channels"):
         meta_upscale(torch.zeros(1, 3, 5, 5), Fraction(2), predictor)
-    with pytest.raises(InputError, match="positive Fraction"):
-        meta_upscale(torch.zeros(1, 4, 5, 5), 2.0, predictor)
+    for bad in (0, -1, "abc", float("nan"), float("inf"), 1e9, Fraction(2.7)):
+        with pytest.raises(InputError, match="scale"):
+            meta_upscale(torch.zeros(1, 4, 5, 5), bad, predictor)
+        with pytest.raises(InputError, match="scale"):
+            official_meta_upscale(torch.zeros(1, 4, 5, 5), bad, predictor)
 
 
-@pytest.mark.parametrize("scale", [Fraction(399, 100), Fraction(273, 100), Fraction(9, 4)])
+def test_a_float_or_text_scale_is_its_decimal_fraction():
+    torch.manual_seed(0)
+    predictor = WeightPredictor(2, 1)
+    features = torch.randn(1, 2, 7, 6)
+    expected = meta_upscale(features, Fraction(27, 10), predictor)
+    for value in (2.7, "2.7", " 27/10 "):
+        assert torch.equal(meta_upscale(features, value, predictor), expected)
+    assert torch.equal(bicubic_upscale(features, 2.7), bicubic_upscale(features, Fraction(27, 10)))
+
+
+@pytest.mark.parametrize(
+    "scale", [Fraction(399, 100), Fraction(273, 100), Fraction(9, 4), Fraction(7, 3)]
+)
 def test_large_denominators_equal_the_official_method(scale):
-    """Both paths (dense phases for q <= 3, residue lattices above) against the official one."""
+    """Both paths (dense phases for q <= 3, row phase by row phase above) against the official
+    one; 23 rows at 399/100 are fewer than p, so every output row is a phase of its own."""
     torch.manual_seed(1)
     predictor = WeightPredictor(3, 2)
     features = torch.randn(1, 3, 23, 17)

@@ -189,7 +189,7 @@ def run_inspect(args: argparse.Namespace) -> int:
         print(json.dumps(info))
     else:
         for key, value in info.items():
-            print(f"{key:12s} {value}")
+            print(f"{key:16s} {value}")
     return 0
 
 
@@ -205,7 +205,8 @@ def run_degrade(args: argparse.Namespace) -> int:
         data = np.moveaxis(lr, 0, axis)
         if not out.name.lower().endswith(NIFTI_SUFFIXES):
             raise InputError(f"{out}: a volume is written as NIfTI (.nii or .nii.gz)")
-        write_nifti(out, data, resampled_affine(volume.affine, float(scale), axis))
+        affine = resampled_affine(volume.affine, float(scale), axis)
+        write_nifti(out, data, affine, like=volume.header)  # header and disk axis order kept
     else:
         _, lr = degrade(volume.data, scale, args.blur_sigma)
         write_plane(out, lr, volume.dtype)
@@ -359,10 +360,14 @@ def check_written(out: Path, volume: Volume, dtype: str) -> None:
 
 
 def write_result(out: Path, result: Volume, dtype: str) -> Path:
-    """Write an upscaled volume or plane in ``dtype`` (``keep``: the input's pixel type)."""
+    """Write an upscaled volume or plane in ``dtype`` (``keep``: the input's pixel type, and for
+    NIfTI its stored scaling)."""
+    nifti = result.is_volume or out.name.lower().endswith(NIFTI_SUFFIXES)
+    if nifti and result.header is not None:
+        return write_nifti(out, result.data, result.affine, like=result.header, dtype=dtype)
     data = result.data if dtype == "float32" else cast_to(result.data, result.dtype)
-    if result.is_volume or out.name.lower().endswith(NIFTI_SUFFIXES):
-        return write_nifti(out, data, result.affine, like=result.header)
+    if nifti:
+        return write_nifti(out, data, result.affine)
     if out.suffix.lower() == ".npy":
         with atomic_path(out) as tmp:
             with tmp.open("wb") as handle:

@@ -65,22 +65,24 @@ def crop_to_scale(hr: np.ndarray, scale: Fraction) -> np.ndarray:
 
 
 def degrade(
-    hr: np.ndarray, scale: Fraction, blur_sigma: float = 0.0
+    hr: np.ndarray, scale: Fraction | float | str, blur_sigma: float = 0.0
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Make the LR version of ``hr`` (last two axes spatial).
+    """Make the LR version of ``hr`` (last two axes spatial); ``scale`` as
+    :func:`~bioscope.geometry.parse_scale` takes it.
 
     Returns:
         ``(cropped_hr, lr)``, with ``cropped_hr.shape[-2:] == scale * lr.shape[-2:]`` exactly.
 
     Raises:
-        InputError: ``blur_sigma`` is negative or not finite, or a side is too short.
+        InputError: not a valid scale, ``blur_sigma`` negative or not finite, or a side too short.
     """
+    scale = parse_scale(scale)
     if not (math.isfinite(blur_sigma) and blur_sigma >= 0):
         raise InputError(f"blur sigma must be a finite number >= 0, got {blur_sigma}")
     hr = crop_to_scale(np.asarray(hr, np.float64), scale)
     image = ndimage.gaussian_filter(hr, blur_sigma, axes=(-2, -1)) if blur_sigma > 0 else hr
-    rows = sparse.csr_matrix(resample_matrix(hr.shape[-2], scale))
-    cols = sparse.csr_matrix(resample_matrix(hr.shape[-1], scale))
+    rows = sparse_resample_matrix(hr.shape[-2], scale)
+    cols = sparse_resample_matrix(hr.shape[-1], scale)
     lr = _along(cols, _along(rows, image, -2), -1)  # banded: linear in the image size
     return hr.astype(np.float32), lr.astype(np.float32)
 
@@ -93,22 +95,32 @@ def _along(matrix: sparse.csr_matrix, data: np.ndarray, axis: int) -> np.ndarray
 
 
 def resample_matrix(hr: int, scale: Fraction) -> np.ndarray:
-    """The ``(h, H)`` matrix that takes an HR line of length ``H`` (a multiple of ``p``) to LR."""
+    """The ``(h, H)`` matrix that takes an HR line of length ``H`` (a multiple of ``p``) to LR,
+    dense (for small patches; :func:`sparse_resample_matrix` for whole images)."""
+    return sparse_resample_matrix(hr, scale).toarray()
+
+
+def sparse_resample_matrix(hr: int, scale: Fraction) -> sparse.csr_matrix:
+    """:func:`resample_matrix` as a sparse matrix: row ``j`` holds the about ``4 s`` taps of LR
+    pixel ``j``, so memory and work grow with ``H``, not ``h H``."""
     p, q = scale.numerator, scale.denominator
     if hr % p:
         raise InputError(f"HR length {hr} is not a multiple of {p} (crop it with crop_to_scale)")
     lr = hr // p * q
     stretch = max(scale, Fraction(1))
     support = 2 * stretch
-    matrix = np.zeros((lr, hr))
+    rows, cols, values = [], [], []
     for j in range(lr):
         centre = (2 * j + 1) * scale / 2 - Fraction(1, 2)  # exact HR coordinate of LR pixel j
         first = max(int(np.floor(centre - support)), 0)
         last = min(int(np.ceil(centre + support)), hr - 1)
         taps = np.arange(first, last + 1)
         weights = _cubic((taps - float(centre)) / float(stretch))
-        matrix[j, taps] = weights / weights.sum()
-    return matrix
+        rows.append(np.full(len(taps), j))
+        cols.append(taps)
+        values.append(weights / weights.sum())
+    triples = (np.concatenate(values), (np.concatenate(rows), np.concatenate(cols)))
+    return sparse.csr_matrix(triples, shape=(lr, hr))
 
 
 def _cubic(x: np.ndarray, a: float = -0.5) -> np.ndarray:

@@ -22,7 +22,7 @@ import numpy as np
 
 from bioscope.errors import InputError
 from bioscope.io.atomic import atomic_path
-from bioscope.io.images import IMAGE_SUFFIXES, read_image, to_grey
+from bioscope.io.images import IMAGE_SUFFIXES, cast_to, read_image, to_grey
 
 NIFTI_SUFFIXES = (".nii", ".nii.gz")
 
@@ -38,8 +38,9 @@ class Volume:
         orientation: axis codes such as ``"RAS"``, or ``"image"`` for 2-D images.
         source: where it came from, for messages.
         dtype: the pixel type stored in the file.
-        header: the NIfTI header as read (``None`` for other formats): what
-            :func:`write_nifti` keeps (sform/qform codes, units, description, on-disk axis order).
+        header: the NIfTI header as read, its stored scaling (slope, intercept) included (``None``
+            for other formats): what :func:`write_nifti` keeps (sform/qform codes, units,
+            description, on-disk axis order, and with ``dtype="keep"`` the stored type).
     """
 
     data: np.ndarray
@@ -101,23 +102,45 @@ def write_nifti(
     data: np.ndarray,
     affine: np.ndarray,
     like: nib.Nifti1Header | None = None,
+    dtype: str | None = None,
 ) -> Path:
-    """Write ``data`` (in its own dtype; float64 as float32) with ``affine`` as NIfTI, atomically.
+    """Write ``data`` with ``affine`` as NIfTI (``.nii`` or ``.nii.gz``), atomically.
 
-    With ``like`` (the header of the file the data came from, e.g. :attr:`Volume.header`) the
-    result keeps that file's description, units, intent, sform/qform codes and on-disk axis
-    order: ``data`` and ``affine`` (canonical, as :func:`read_volume` gives them) are reoriented
-    back, and the new voxel sizes follow from the affine.
+    Args:
+        path: the file to write.
+        data: a 3-D volume (or a 2-D plane, written as one slice), canonical as
+            :func:`read_volume` gives it when ``like`` is given.
+        affine: its voxel-to-world matrix.
+        like: the header of the file the data came from (:attr:`Volume.header`): the result then
+            keeps that file's description, units, intent, sform/qform codes and on-disk axis
+            order (``data`` and ``affine`` are reoriented back); voxel sizes follow the affine.
+        dtype: ``None``: ``data``'s own type (float64 as float32); ``"float32"``; ``"keep"``:
+            ``like``'s stored type and scaling (slope, intercept), integer types rounded and
+            clipped to their range.
+
+    Raises:
+        InputError: the name does not end in ``.nii`` or ``.nii.gz``.
+        ValueError: an unknown ``dtype``, or ``"keep"`` without ``like``.
     """
     path = Path(path)
     if not path.name.lower().endswith(NIFTI_SUFFIXES):
         raise InputError(f"{path}: a NIfTI file name ends in .nii or .nii.gz")
     data = np.asarray(data)
-    data = data.astype(np.float32) if data.dtype == np.float64 else data
+    data = data[:, :, None] if data.ndim == 2 else data
+    slope, inter = 1.0, 0.0
+    if dtype == "keep":
+        if like is None:
+            raise ValueError("dtype='keep' needs the source header (like=...)")
+        slope, inter = (1.0 if v is None else v for v in like.get_slope_inter())
+        data = cast_to((data - inter) / slope, like.get_data_dtype())
+    elif dtype == "float32" or (dtype is None and data.dtype == np.float64):
+        data = data.astype(np.float32)
+    elif dtype is not None:
+        raise ValueError(f"dtype must be None, 'float32' or 'keep', not {dtype!r}")
     image = nib.Nifti1Image(data, affine)
     image.header.set_xyzt_units("mm")
     if like is not None:
-        image = _like(image, like)
+        image = _like(image, like, slope, inter)
     suffix = ".nii.gz" if path.name.lower().endswith(".gz") else ".nii"
     with atomic_path(path) as tmp:
         nib.save(image, str(tmp.with_name(tmp.name + suffix)))
@@ -126,9 +149,10 @@ def write_nifti(
 
 
 def describe_nifti(path: str | os.PathLike[str]) -> dict[str, object]:
-    """What a NIfTI file holds, 4-D included: shape, voxel sizes (mm, 4 decimals), repetition
-    time and number of volumes of a 4-D file, the orientation on disk and the canonical one
-    bioscope processes in, stored pixel type, and the intensity range.
+    """What a NIfTI file holds, 4-D included: shape and voxel sizes (mm, to 4 decimals) in
+    the canonical order bioscope processes in, with the number of volumes and the repetition time
+    of a 4-D file; that orientation (RAS) and the one stored on disk; the stored pixel type; the
+    intensity range over all volumes.
 
     Raises:
         InputError: unreadable, not 3-D/4-D, singular affine, or data that cannot be read.
@@ -137,7 +161,7 @@ def describe_nifti(path: str | os.PathLike[str]) -> dict[str, object]:
     try:
         image = nib.load(str(path))
         shape = tuple(int(n) for n in image.shape)
-        zooms = [round(float(z), 4) for z in image.header.get_zooms()]
+        zooms = [float(z) for z in image.header.get_zooms()]
     except Exception as exc:  # nibabel raises many types for a bad file
         raise InputError(f"{path}: not a readable NIfTI file ({exc})") from exc
     if len(shape) not in (3, 4):
@@ -148,10 +172,13 @@ def describe_nifti(path: str | os.PathLike[str]) -> dict[str, object]:
     except Exception as exc:
         raise InputError(f"{path}: cannot read the voxel data ({exc})") from exc
     _check_values(data, path)
+    axes = nib.io_orientation(image.affine)[:, 0].astype(int)  # disk axis i -> canonical axis
+    canonical = np.argsort(axes)  # canonical axis j <- disk axis canonical[j]
+    sizes = nib.affines.voxel_sizes(image.affine)  # as read_volume has them
     info: dict[str, object] = {
         "file": str(path),
-        "shape": list(shape),
-        "voxel_sizes": zooms[:3],
+        "shape": [shape[i] for i in canonical] + list(shape[3:]),
+        "voxel_sizes": [round(float(sizes[i]), 4) for i in canonical],
         "orientation": "RAS",
         "disk_orientation": "".join(nib.aff2axcodes(image.affine)),
         "dtype": str(image.get_data_dtype()),
@@ -160,13 +187,16 @@ def describe_nifti(path: str | os.PathLike[str]) -> dict[str, object]:
     }
     if len(shape) == 4:
         info["volumes"] = shape[3]
-        info["repetition_time"] = zooms[3] if len(zooms) > 3 else None
+        info["repetition_time"] = round(zooms[3], 4) if zooms[3:] and zooms[3] > 0 else None
         info["time_unit"] = image.header.get_xyzt_units()[1]
     return info
 
 
-def _like(image: nib.Nifti1Image, like: nib.Nifti1Header) -> nib.Nifti1Image:
-    """``image`` in ``like``'s axis order, with ``like``'s header fields and codes."""
+def _like(
+    image: nib.Nifti1Image, like: nib.Nifti1Header, slope: float = 1.0, inter: float = 0.0
+) -> nib.Nifti1Image:
+    """``image`` in ``like``'s axis order, with ``like``'s header fields and codes, and the given
+    scaling (its data already stored as ``(value - inter) / slope``)."""
     disk = nib.io_orientation(like.get_best_affine())
     image = image.as_reoriented(
         nib.orientations.ornt_transform(nib.io_orientation(image.affine), disk)
@@ -175,7 +205,7 @@ def _like(image: nib.Nifti1Image, like: nib.Nifti1Header) -> nib.Nifti1Image:
     header.set_data_shape(image.shape)
     header.set_data_dtype(image.get_data_dtype())
     out = nib.Nifti1Image(np.asarray(image.dataobj), image.affine, header)
-    out.header.set_slope_inter(1.0, 0.0)
+    out.header.set_slope_inter(slope, inter)
     out.set_sform(image.affine, code=int(like["sform_code"]))
     out.set_qform(image.affine, code=int(like["qform_code"]))
     return out
@@ -188,6 +218,11 @@ def _read_nifti(path: Path, volume: int | None) -> Volume:
         shape = image.shape
     except Exception as exc:  # nibabel raises many types for a bad file
         raise InputError(f"{path}: not a readable NIfTI file ({exc})") from exc
+    # nibabel moves the stored scaling from the header to the data proxy: put it back
+    header = image.header.copy()
+    header.set_slope_inter(
+        getattr(image.dataobj, "slope", 1.0), getattr(image.dataobj, "inter", 0.0)
+    )
     if len(shape) == 4 and shape[3] == 1:
         volume = 0 if volume is None else volume
     if len(shape) == 4:
@@ -204,7 +239,7 @@ def _read_nifti(path: Path, volume: int | None) -> Volume:
         data = np.asarray(image.get_fdata(dtype=np.float32))
     except Exception as exc:
         raise InputError(f"{path}: cannot read the voxel data ({exc})") from exc
-    return _canonical(data, image.affine, path, dtype, image.header)
+    return _canonical(data, image.affine, path, dtype, header)
 
 
 def check_affine(affine: np.ndarray, path: str | os.PathLike[str]) -> None:

@@ -10,13 +10,15 @@ The official implementation predicts weights for every pixel of an oversized
 ``ceil(s)H x ceil(s)W`` grid, copies the features ``ceil(s)^2`` times, unfolds and masks; its memory
 grows with the output area times ``k^2 C_in C_out``. A rational scale ``p/q`` has only ``p``
 distinct offsets (phases) per axis, so :func:`meta_upscale` predicts one weight set per phase pair
-that the output uses. For a small ``q`` it applies them as one ``p^2 C_out``-channel convolution
-of the LR features and places each phase's responses at the strided output pixels that share it
-(computing ``q^2`` times the responses needed, still cheaper than gathering). For a larger ``q``
-it computes each output pixel once: output pixels whose source pixels have the same residue
-``(r, c)`` modulo ``q`` read the LR lattice ``r::q, c::q``, so they are one convolution of stride
-``q`` with the weight sets of their phases (about ``s^2`` of them), placed by one gather; the work
-is proportional to the output whatever ``p`` is (``2.73 = 273/100`` costs what ``2.7`` does).
+that the output uses (at most ``min(p, out_h) x min(p, out_w)``). For a small ``q`` it applies
+them as one ``p^2 C_out``-channel convolution of the LR features and gathers each output pixel's
+response (computing ``q^2`` times the responses needed). For a larger ``q`` it goes row phase by
+row phase: the output rows of phase ``a`` read LR rows ``s_a, s_a + q, ...``; those rows (with
+their ``k x k`` neighbourhoods) go through one convolution with the phase's weight sets, one per
+column phase, and each output pixel takes its column phase's response at its source column. That
+computes about ``q`` times the responses needed along columns only, in ``min(p, out_h)`` calls, so
+the cost follows the output whatever ``p`` is (``3.99 = 399/100`` costs about what ``4`` does,
+plus the weight prediction for its ``p^2`` phase pairs).
 :func:`official_meta_upscale` keeps the official method, for benchmarks and as a cross-check.
 """
 
@@ -30,7 +32,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from bioscope.errors import InputError
-from bioscope.geometry import source_index, sr_size
+from bioscope.geometry import parse_scale, source_index, sr_size
 
 
 class WeightPredictor(nn.Module):
@@ -67,121 +69,94 @@ class WeightPredictor(nn.Module):
         return weights.view(-1, self.out_channels, self.in_channels * self.kernel**2)
 
 
-#: Largest denominator for which one dense convolution over all phases (computing ``q^2`` times the
-#: needed responses) beats one strided convolution per residue pair (measured at 256 x 256 with 64
-#: features: 11 against 114 ms at x3/2, 368 against 166 ms at x27/10).
+#: Largest denominator for which one dense convolution over all phase pairs (computing ``q^2``
+#: times the responses needed) beats one convolution per row phase (computing ``q`` times them).
+#: At 256 x 256, 64 features, one thread: 49 against 93 ms at x7/3, 699 against 103 ms at x27/10.
 DENSE_MAX_DENOMINATOR = 3
 
 
 def meta_upscale(
-    features: torch.Tensor, scale: Fraction, predictor: WeightPredictor
+    features: torch.Tensor, scale: Fraction | float | str, predictor: WeightPredictor
 ) -> torch.Tensor:
-    """Upscale ``features`` ``(B, C_in, h, w)`` to ``(B, C_out, floor(s h), floor(s w))``."""
-    _check(features, scale, predictor)
+    """Upscale ``features`` ``(B, C_in, h, w)`` to ``(B, C_out, floor(s h), floor(s w))``.
+
+    ``scale`` goes through :func:`~bioscope.geometry.parse_scale` (``2.7``, ``"2.7"`` and
+    ``Fraction(27, 10)`` are one scale).
+    """
+    scale = _check(features, scale, predictor)
     if scale.denominator <= DENSE_MAX_DENOMINATOR:
         return _dense(features, scale, predictor)
-    return _by_residue(features, scale, predictor)
+    return _by_row_phase(features, scale, predictor)
 
 
 def _dense(features: torch.Tensor, scale: Fraction, predictor: WeightPredictor) -> torch.Tensor:
-    """Meta-Upscale as one convolution with all ``p^2`` weight sets, each phase's responses then
-    taken at its strided output pixels."""
-    p, q = scale.numerator, scale.denominator
-    batch, _, height, width = features.shape
-    out_h, out_w = sr_size(height, scale), sr_size(width, scale)
-    pairs = [source_index(a, scale) for a in range(p)]
-    sources, offsets = [s for s, _ in pairs], [o for _, o in pairs]
-    grid = torch.tensor(
-        [[1 / float(scale), float(dh), float(dw)] for dh in offsets for dw in offsets],
-        dtype=features.dtype,
-        device=features.device,
-    )
+    """All weight sets as one ``P_h P_w C_out``-channel convolution of the LR features; each output
+    pixel then takes its phase pair's response at its source pixel (one gather)."""
+    batch, channels, height, width = features.shape
+    row_source, row_phase, row_offsets = _axis(height, scale, features.device)
+    col_source, col_phase, col_offsets = _axis(width, scale, features.device)
     k, out_channels = predictor.kernel, predictor.out_channels
-    # all p^2 weight sets as one convolution: (p p O, C, k, k), phase (a, b) at a p + b
-    weights = predictor(grid).view(p * p * out_channels, -1, k, k)
-    responses = F.conv2d(features, weights, padding=k // 2).view(
-        batch, p, p, out_channels, height, width
-    )
-    out = features.new_empty(batch, out_channels, out_h, out_w)
-    for a in range(min(p, out_h)):
-        rows = len(range(a, out_h, p))
-        for b in range(min(p, out_w)):
-            cols = len(range(b, out_w, p))
-            phase = responses[:, a, b, :, sources[a] :: q, sources[b] :: q]
-            out[:, :, a::p, b::p] = phase[..., :rows, :cols]
-    return out
+    weights = predictor(_grid(scale, row_offsets, col_offsets, features))
+    responses = F.conv2d(features, weights.view(-1, channels, k, k), padding=k // 2)
+    responses = responses.view(
+        batch, len(row_offsets), len(col_offsets), out_channels, height, width
+    ).permute(0, 3, 1, 2, 4, 5)  # (B, O, row phase, column phase, h, w)
+    return responses[
+        :, :, row_phase[:, None], col_phase[None, :], row_source[:, None], col_source[None, :]
+    ]
 
 
-def _by_residue(
+def _by_row_phase(
     features: torch.Tensor, scale: Fraction, predictor: WeightPredictor
 ) -> torch.Tensor:
-    """Meta-Upscale by residue lattices: one stride-``q`` convolution per residue pair."""
-    q = scale.denominator
-    batch, _, height, width = features.shape
-    rows, cols = _AxisPlan(sr_size(height, scale), scale), _AxisPlan(sr_size(width, scale), scale)
-    k, out_channels = predictor.kernel, predictor.out_channels
-    grid = torch.tensor(
-        [[1 / float(scale), dh, dw] for dh in rows.offsets for dw in cols.offsets],
-        dtype=features.dtype,
-        device=features.device,
-    )
-    # weight sets of the phase pairs in use: (row phase, column phase, C_out, C_in, k, k)
-    weights = predictor(grid).view(len(rows.offsets), len(cols.offsets), out_channels, -1, k, k)
+    """One row phase at a time: the ``k`` LR rows around each of its source rows, one convolution
+    with its weight sets (one per column phase) over them, and one gather of each output pixel's
+    column phase at its source column. No LR row is computed that the phase does not use."""
+    batch, channels, height, width = features.shape
+    row_source, _, row_offsets = _axis(height, scale, features.device)
+    col_source, col_phase, col_offsets = _axis(width, scale, features.device)
+    k, out_channels, p = predictor.kernel, predictor.out_channels, scale.numerator
     padded = F.pad(features, (k // 2,) * 4)
-    out = features.new_empty(batch, out_channels, rows.size, cols.size)
-    for r, (row_phases, row_out, row_at) in rows.groups.items():
-        for c, (col_phases, col_out, col_at) in cols.groups.items():
-            kernel = weights[row_phases][:, col_phases].reshape(-1, *weights.shape[-3:])
-            window = padded[..., r : r + q * (int(row_at[1].max()) + 1) + k - 1, c:]
-            window = window[..., : q * (int(col_at[1].max()) + 1) + k - 1]
-            response = F.conv2d(window, kernel, stride=q)
-            n_r, n_c = response.shape[-2:]
-            # (B, A, B', O, n_r, n_c) -> (B, O, A * n_r, B' * n_c), then one gather
-            response = response.view(
-                batch, len(row_phases), len(col_phases), out_channels, n_r, n_c
-            )
-            response = response.permute(0, 3, 1, 4, 2, 5).reshape(
-                batch, out_channels, len(row_phases) * n_r, len(col_phases) * n_c
-            )
-            picked = response[:, :, row_at[0] * n_r + row_at[1]][..., col_at[0] * n_c + col_at[1]]
-            out[:, :, row_out[:, None], col_out[None, :]] = picked
+    window = torch.arange(k, device=features.device)
+    out = features.new_empty(batch, out_channels, len(row_source), len(col_source))
+    for a, offset in enumerate(row_offsets):
+        weights = predictor(_grid(scale, [offset], col_offsets, features))
+        rows = row_source[a::p]  # output rows a, a + p, ... read LR rows s_a, s_a + q, ...
+        slab = padded.index_select(2, (rows[:, None] + window).flatten())
+        responses = F.conv2d(slab, weights.view(-1, channels, k, k), stride=(k, 1))
+        responses = responses.view(batch, len(col_offsets), out_channels, len(rows), width)
+        out[:, :, a::p] = responses[:, col_phase, :, :, col_source].permute(1, 2, 3, 0)
     return out
 
 
-class _AxisPlan:
-    """Where each output pixel along one axis reads from, grouped by its source's residue mod
-    ``q``.
+def _axis(
+    length: int, scale: Fraction, device: torch.device
+) -> tuple[torch.Tensor, torch.Tensor, list[float]]:
+    """Along one output axis: each pixel's LR source and phase (``i mod p``), and the offset of
+    each phase in use (``min(p, output length)`` of them)."""
+    p, q = scale.numerator, scale.denominator
+    index = torch.arange(sr_size(length, scale), device=device)
+    offsets = [float(source_index(a, scale)[1]) for a in range(min(p, len(index)))]
+    return (2 * index + 1) * q // (2 * p), index % p, offsets
 
-    Attributes:
-        size: output length.
-        offsets: the offset inside its source pixel of each phase in use (phases ``0..n-1``).
-        groups: residue ``r`` -> (the phases with sources of residue ``r``; the output indices
-            that read residue ``r``; for each, its phase's position in the first tensor and its
-            source's lattice index ``(source - r) / q``).
-    """
 
-    def __init__(self, size: int, scale: Fraction):
-        p, q = scale.numerator, scale.denominator
-        self.size = size
-        pairs = [source_index(a, scale) for a in range(min(p, size))]
-        self.offsets = [float(offset) for _, offset in pairs]
-        index = torch.arange(size)
-        phase = index % p
-        source = torch.tensor([pairs[a][0] for a in phase.tolist()]) + (index // p) * q
-        residue = source % q
-        self.groups: dict[int, tuple[torch.Tensor, torch.Tensor, tuple[torch.Tensor, ...]]] = {}
-        for r in residue.unique().tolist():
-            chosen = (residue == r).nonzero().flatten()
-            phases, position = phase[chosen].unique(return_inverse=True)
-            self.groups[r] = (phases, chosen, (position, source[chosen] // q))
+def _grid(
+    scale: Fraction, row_offsets: list[float], col_offsets: list[float], like: torch.Tensor
+) -> torch.Tensor:
+    """Predictor inputs ``(1/s, dh, dw)`` for every pair of offsets, row offsets major."""
+    return torch.tensor(
+        [[1 / float(scale), dh, dw] for dh in row_offsets for dw in col_offsets],
+        dtype=like.dtype,
+        device=like.device,
+    )
 
 
 def official_meta_upscale(
-    features: torch.Tensor, scale: Fraction, predictor: WeightPredictor
+    features: torch.Tensor, scale: Fraction | float | str, predictor: WeightPredictor
 ) -> torch.Tensor:
     """The official Meta-SR method (same geometry): weights for every pixel of the
     ``ceil(s)h x ceil(s)w`` grid, features repeated ``ceil(s)^2`` times, unfold, multiply, mask."""
-    _check(features, scale, predictor)
+    scale = _check(features, scale, predictor)
     batch, _, height, width = features.shape
     big = math.ceil(scale)
     rows, row_mask, row_offsets = _grid_axis(height, scale, big)
@@ -224,25 +199,29 @@ def _grid_axis(
     return slot, mask, offsets
 
 
-def _check(features: torch.Tensor, scale: Fraction, predictor: WeightPredictor) -> None:
+def _check(
+    features: torch.Tensor, scale: Fraction | float | str, predictor: WeightPredictor
+) -> Fraction:
+    """The parsed scale, once the features are checked against the predictor."""
     if features.ndim != 4:
         raise InputError(f"expected (B, C, h, w) features, got shape {tuple(features.shape)}")
     if features.shape[1] != predictor.in_channels:
         raise InputError(
             f"expected {predictor.in_channels} feature channels, got {features.shape[1]}"
         )
-    if not isinstance(scale, Fraction) or scale <= 0:
-        raise InputError(f"scale must be a positive Fraction, got {scale!r}")
+    return parse_scale(scale)
 
 
-def bicubic_upscale(lr: torch.Tensor, scale: Fraction) -> torch.Tensor:
+def bicubic_upscale(lr: torch.Tensor, scale: Fraction | float | str) -> torch.Tensor:
     """Bicubic interpolation to ``floor(s h) x floor(s w)`` with pixel-centre alignment."""
+    scale = parse_scale(scale)
     size = (sr_size(lr.shape[-2], scale), sr_size(lr.shape[-1], scale))
     return F.interpolate(lr, size=size, mode="bicubic", align_corners=False)
 
 
 class MetaUpscale(nn.Module):
-    """Meta-Upscale head: ``forward(features, scale)`` with ``scale`` a Fraction."""
+    """Meta-Upscale head: ``forward(features, scale)``; ``scale`` as
+    :func:`~bioscope.geometry.parse_scale` takes it (``2.7``, ``"2.7"``, ``Fraction(27, 10)``)."""
 
     def __init__(
         self,
@@ -255,5 +234,5 @@ class MetaUpscale(nn.Module):
         super().__init__()
         self.predictor = WeightPredictor(in_channels, out_channels, kernel, hidden, quiet_init)
 
-    def forward(self, features: torch.Tensor, scale: Fraction) -> torch.Tensor:
+    def forward(self, features: torch.Tensor, scale: Fraction | float | str) -> torch.Tensor:
         return meta_upscale(features, scale, self.predictor)
