@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pathlib
 import stat
 
 import pytest
@@ -36,3 +37,24 @@ def test_failure_leaves_no_temporary_file_and_the_old_content(tmp_path):
         tmp.write_text("half")
         raise RuntimeError("crash")
     assert path.read_text() == "keep" and [p.name for p in tmp_path.iterdir()] == ["keep.txt"]
+
+
+def test_failure_on_a_new_path_leaves_nothing(tmp_path):
+    with pytest.raises(KeyboardInterrupt), atomic_path(tmp_path / "sub" / "new.csv") as tmp:
+        tmp.write_text("half")
+        raise KeyboardInterrupt
+    assert list((tmp_path / "sub").iterdir()) == []
+
+
+def test_the_umask_without_proc(monkeypatch):
+    """Where ``/proc`` cannot be read, the umask is set and restored at once."""
+
+    def no_proc(*args, **kwargs):
+        raise OSError("no /proc")
+
+    monkeypatch.setattr(pathlib.Path, "read_text", no_proc)
+    old = os.umask(0o027)
+    try:
+        assert current_umask() == 0o027 and current_umask() == 0o027
+    finally:
+        os.umask(old)

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, default_collate
 
 from bioscope.counting import count_distance
 from bioscope.data.bbbc005 import index_bbbc005, split_by_field
@@ -205,6 +205,19 @@ def _crop_valid(batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return {k: v if k == "valid" else v[..., :height, :width] for k, v in batch.items()}
 
 
+def _same_size_batch(items: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
+    """Stack training items into a batch; images of different sizes (whole native images of a
+    mixed folder) are an :class:`InputError` that says what to set, not torch's stack error."""
+    sizes = sorted({tuple(item["image"].shape[-2:]) for item in items})
+    if len(sizes) > 1:
+        shown = " and ".join(f"{h} x {w}" for h, w in sizes[:2])
+        raise InputError(
+            f"training images differ in size ({shown}) and cannot share a batch: set data.crop "
+            "(random crops at native resolution), data.size (resize) or train.batch_size: 1"
+        )
+    return default_collate(items)
+
+
 def _count_errors(prob: np.ndarray, labels: np.ndarray, threshold: float) -> list[float]:
     errors = []
     for maps, truth in zip(prob, labels, strict=True):
@@ -301,6 +314,7 @@ def train_cells(
         config.train,
         out,
         run_config,
+        collate=_same_size_batch,
         val_batch_size=whole,
     )
     result = trainer.fit(resume=resume)

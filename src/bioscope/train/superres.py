@@ -19,6 +19,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from bioscope.data.degrade import ScaleSampler
+from bioscope.data.mri import Axis
 from bioscope.data.superres import (
     HRPatches,
     PatchConfig,
@@ -64,7 +65,7 @@ class SRDataConfig:
     source: str = "builtin"
     images: bool = False
     modality: str = "t1ce"
-    axis: str = "axial"
+    axis: Axis = "axial"
     scales: tuple[float, float, float] = (1.1, 4.0, 0.1)
     val_scales: tuple[float, ...] = (1.5, 2.0, 3.0, 4.0)
     patches: PatchConfig = field(default_factory=PatchConfig)
