@@ -75,7 +75,7 @@ def run_bench(config: BenchConfig, log: Callable[[str], None] = print) -> dict[s
     log("training FLOP/s against a large matmul ...")
     flops = flops_fraction(nets["unet"], config.size, config.batch, config.step_repeats)
     log("Meta-Upscale against the per-pixel method ...")
-    scales = [Fraction(3, 2), Fraction(5, 2), Fraction(4)]
+    scales = [Fraction(3, 2), Fraction(5, 2), Fraction(4), Fraction(399, 100)]
     upscaling = meta_upscale.compare(scales, config.upscale_repeats)
     log("count pipeline and sr upscale ...")
     count_rates = count_images_per_s(
