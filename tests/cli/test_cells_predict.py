@@ -166,3 +166,28 @@ def test_export_strips_training_state(cli, tiny_checkpoint, tmp_path):
     assert "optimizers" not in meta and meta["task"] == "segmentation"
     spec = CellPredictor.from_checkpoint(tmp_path / "w.safetensors", "cpu").spec
     assert spec.mode == "native" and spec.size is None and meta["inference"]["diameter"] > 0
+
+
+def test_evaluate_a_cellpose_style_folder(cli, tiny_checkpoint, tmp_path):
+    """Images with instance masks: object scores at IoU 0.5..0.9, both methods, a figure."""
+    from bioscope.io import write_image
+
+    rng = np.random.default_rng(0)
+    yy, xx = np.mgrid[:64, :80]
+    for i in range(3):
+        labels = np.zeros((64, 80), np.uint16)
+        for k, (y, x) in enumerate([(16, 16), (16, 50), (44, 30), (44, 44 + i)], start=1):
+            labels[(yy - y) ** 2 + (xx - x) ** 2 <= 49] = k
+        image = (labels > 0) * 160 + rng.integers(0, 30, labels.shape)
+        write_image(tmp_path / "data" / f"f{i}.png", image.astype(np.uint8))
+        write_image(tmp_path / "data" / f"f{i}_masks.png", labels)
+    out = tmp_path / "eval"
+    args = ["--model", str(tiny_checkpoint), "--method", "classic,watershed", "--diameter", "14"]
+    result = cli("cells", "evaluate", "--data", str(tmp_path / "data"), *args, "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["images"] == 3 and metrics["true_objects"] == 12
+    classic = metrics["methods"]["classic"]
+    assert classic["f1"] > 0.9 and classic["foreground_iou"] > 0.8 and classic["count_mae"] < 0.5
+    assert 0 <= classic["ap"] <= 1 and set(classic["accuracy_by_iou"]) >= {"0.5", "0.9"}
+    assert "watershed" in metrics["methods"] and (out / "overlays.png").stat().st_size > 0

@@ -110,5 +110,5 @@ def test_a_bad_config_in_a_real_process(cli_subprocess, tmp_path):
 
 
 def test_an_unknown_slice_axis_is_refused():
-    with pytest.raises(InputError, match="key data.axis: expected one of 'axial'"):
+    with pytest.raises(InputError, match=r"key data\.axis: expected one of 'axial'"):
         from_dict(SRTrainConfig, {"data": {"axis": "sideways"}})

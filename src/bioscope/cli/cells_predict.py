@@ -21,15 +21,22 @@ from tqdm import tqdm
 from bioscope.cli.args import add_out, int_list, positive_int
 from bioscope.cli.inputs import expand_inputs, parse_stain
 from bioscope.counting import METHODS
-from bioscope.data.bbbc005 import index_bbbc005
+from bioscope.data.bbbc005 import IMAGES_DIR, index_bbbc005
+from bioscope.data.cells import pairs_from_folders
 from bioscope.device import DEVICES
 from bioscope.errors import BioscopeError, InputError
 from bioscope.evaluate.cells import evaluate_cells, summarise
+from bioscope.evaluate.folder import evaluate_folder, summarise_folder
 from bioscope.inference.cells import CellPredictor, Segmentation
 from bioscope.inference.export import export_weights
 from bioscope.io import IMAGE_SUFFIXES, atomic_write_text, read_image, write_image
 from bioscope.io.tables import csv_text
-from bioscope.report.cells import overlay, plot_examples, plot_mae_by_blur
+from bioscope.report.cells import (
+    overlay,
+    plot_examples,
+    plot_mae_by_blur,
+    plot_truth_and_prediction,
+)
 from bioscope.report.tables import markdown_table
 
 EMPTY_NOTE = "looks empty (nothing stands above its noise); its count is not meaningful"
@@ -49,8 +56,19 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     _model_options(count)
     count.set_defaults(handler=run_count)
 
-    evaluate = sub.add_parser("evaluate", help="score a model on a BBBC005-layout folder")
-    evaluate.add_argument("--data", type=Path, required=True, help="BBBC005-layout folder")
+    evaluate = sub.add_parser(
+        "evaluate",
+        help="score a model on a BBBC005-layout folder or any images with instance masks",
+        description="A BBBC005-layout folder (simulated or real): counts by blur level, masks, "
+        "objects. Any other folder is read as images with Cellpose-style masks "
+        "(<name>_masks.png beside each image, or same-named files in --masks): foreground IoU, "
+        "object precision/recall/F1 at IoU 0.5, StarDist's AP over IoU 0.5..0.9, count errors, "
+        "and a figure of true (green) and predicted (red) outlines.",
+    )
+    evaluate.add_argument(
+        "--data", type=Path, required=True, help="BBBC005-layout folder, or images with masks"
+    )
+    evaluate.add_argument("--masks", type=Path, help="folder of same-named instance masks")
     add_out(evaluate, "folder", "output folder (made if missing)")
     evaluate.add_argument(
         "--stain", type=int, choices=(1, 2), default=2, help="1 cell body, 2 nuclei (default)"
@@ -109,13 +127,12 @@ def _model_options(parser: argparse.ArgumentParser, several: bool = False) -> No
     parser.add_argument(
         "--threshold", type=float, help="mask probability threshold (default: the model's)"
     )
-    if not several:
-        parser.add_argument(
-            "--diameter",
-            type=float,
-            help="typical nucleus diameter in pixels, when it differs from the model's "
-            "training data (images are rescaled to match)",
-        )
+    parser.add_argument(
+        "--diameter",
+        type=float,
+        help="typical nucleus diameter in pixels, when it differs from the model's "
+        "training data (images are rescaled to match)",
+    )
     parser.add_argument(
         "--device", choices=DEVICES, default="auto", help="auto (CUDA when present), cpu, cuda"
     )
@@ -247,11 +264,13 @@ def run_count(args: argparse.Namespace) -> int:
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
-    """Handle ``bioscope cells evaluate``."""
+    """Handle ``bioscope cells evaluate``: BBBC005 layout, or a folder of images with masks."""
+    if args.masks is not None or not (args.data / IMAGES_DIR).is_dir():
+        return run_evaluate_folder(args)
     predictor, methods = _predictor(args)
     records = index_bbbc005(args.data, stains=[args.stain], blurs=args.blur, counts=args.counts)
     with tqdm(total=len(records), unit="img", desc="evaluate", disable=None) as bar:
-        evaluation = evaluate_cells(predictor, records, methods, bar.update)
+        evaluation = evaluate_cells(predictor, records, methods, bar.update, args.diameter)
     summary = {
         "model": predictor.source,
         "data": str(args.data),
@@ -266,6 +285,33 @@ def run_evaluate(args: argparse.Namespace) -> int:
         plot_examples(evaluation.examples, out / "examples.png")
     print(evaluation_table(summary))
     print(f"wrote metrics.json, per_image.csv, mae_by_blur.png, examples.png to {out}")
+    return 0
+
+
+def run_evaluate_folder(args: argparse.Namespace) -> int:
+    """``bioscope cells evaluate`` on images with instance masks (Cellpose layout)."""
+    pairs = pairs_from_folders(args.data, args.masks)
+    predictor, methods = _predictor(args)
+    with tqdm(total=len(pairs), unit="img", desc="evaluate", disable=None) as bar:
+        evaluation = evaluate_folder(predictor, pairs, methods, args.diameter, bar.update)
+    summary = {
+        "model": predictor.source,
+        "data": str(args.data),
+        "threshold": predictor.spec.threshold,
+        "diameter": args.diameter,
+        **summarise_folder(evaluation, methods),
+    }
+    out = args.out
+    atomic_write_text(out / "metrics.json", json.dumps(summary, indent=2))
+    atomic_write_text(out / "per_image.csv", csv_text(evaluation.rows))
+    plot_truth_and_prediction(evaluation.examples, out / "overlays.png")
+    rows = [
+        [name, m["foreground_iou"], m["precision"], m["recall"], m["f1"], m["ap"], m["count_mape"]]
+        for name, m in summary["methods"].items()
+    ]
+    header = ["method", "foreground IoU", "precision@0.5", "recall@0.5", "F1@0.5", "AP 0.5..0.9"]
+    print(markdown_table([*header, "count error %"], rows))
+    print(f"wrote metrics.json, per_image.csv, overlays.png to {out}")
     return 0
 
 

@@ -49,6 +49,7 @@ def evaluate_cells(
     records: Sequence[Bbbc005Record],
     methods: Sequence[str],
     progress: Callable[[int], None] | None = None,
+    diameter: float | None = None,
 ) -> CellEvaluation:
     """Predict every record and score it (see the module docstring)."""
     if not records:
@@ -63,7 +64,7 @@ def evaluate_cells(
     }
     for record in records:
         raw = read_image(record.image)
-        segmentation = predictor.segment(raw)
+        segmentation = predictor.segment(raw, diameter)
         maps, threshold = segmentation.maps, segmentation.threshold
         row: dict[str, Any] = {
             "file": record.image.name,
@@ -78,7 +79,7 @@ def evaluate_cells(
             if method == segmentation.method:
                 counted = segmentation
             elif method == "classic":
-                counted = predictor.classic(raw)
+                counted = predictor.classic(raw, diameter)
             else:
                 counted = count_maps(maps, method, threshold)
             counts[method] = counted

@@ -34,6 +34,12 @@ class ObjectMatch:
         total = self.true + self.predicted
         return 2 * self.matched / total if total else 1.0
 
+    @property
+    def accuracy(self) -> float:
+        """Matched / (true + predicted - matched): StarDist's "AP" at one IoU threshold."""
+        total = self.true + self.predicted - self.matched
+        return self.matched / total if total else 1.0
+
 
 def iou_matrix(true: np.ndarray, pred: np.ndarray) -> np.ndarray:
     """IoU of every true object (rows, labels 1..) with every predicted object (columns)."""
@@ -65,3 +71,27 @@ def match_objects(true: np.ndarray, pred: np.ndarray, threshold: float = 0.5) ->
     rows, cols = linear_sum_assignment(-iou)
     matched = int((iou[rows, cols] >= threshold).sum())
     return ObjectMatch(matched, iou.shape[0], iou.shape[1])
+
+
+#: IoU thresholds of StarDist's evaluation: 0.5, 0.55, ..., 0.9.
+AP_THRESHOLDS = tuple(round(0.5 + 0.05 * i, 2) for i in range(9))
+
+
+def match_at(
+    true: np.ndarray, pred: np.ndarray, thresholds: tuple[float, ...] = AP_THRESHOLDS
+) -> dict[float, ObjectMatch]:
+    """:func:`match_objects` at several IoU thresholds, the IoU matrix computed once (above 0.5 a
+    pair can match only one way, so one assignment serves every threshold).
+
+    Example:
+        >>> t = np.zeros((4, 8), int); t[:, :4] = 1
+        >>> p = np.zeros((4, 8), int); p[:, 1:4] = 1
+        >>> {k: m.matched for k, m in match_at(t, p, (0.5, 0.8)).items()}
+        {0.5: 1, 0.8: 0}
+    """
+    iou = iou_matrix(true, pred)
+    if iou.size == 0:
+        return {t: ObjectMatch(0, iou.shape[0], iou.shape[1]) for t in thresholds}
+    rows, cols = linear_sum_assignment(-iou)
+    best = iou[rows, cols]
+    return {t: ObjectMatch(int((best >= t).sum()), *iou.shape) for t in thresholds}

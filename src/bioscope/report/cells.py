@@ -17,6 +17,7 @@ from bioscope.io.images import to_grey
 from bioscope.report.figures import save_figure
 
 OUTLINE = np.array([255, 60, 60], np.uint8)
+TRUTH_OUTLINE = np.array([0, 255, 0], np.uint8)
 
 
 def overlay(raw: np.ndarray, labels: np.ndarray, count: int | None = None) -> np.ndarray:
@@ -86,4 +87,22 @@ def plot_examples(
         raw, labels, _ = examples[key]
         ax.imshow(overlay(raw, labels, len(np.unique(labels)) - 1))
         ax.set_title(key)
+    return save_figure(fig, path)
+
+
+def plot_truth_and_prediction(
+    examples: Mapping[str, tuple[np.ndarray, np.ndarray, np.ndarray]], path: str | os.PathLike[str]
+) -> Path:
+    """Each example image with the true outlines in green and the predicted ones in red."""
+    names = list(examples)
+    fig = Figure(figsize=(5 * len(names), 4.4))
+    axes = fig.subplots(1, len(names), squeeze=False)[0]
+    for ax, name in zip(axes, names, strict=True):
+        raw, truth, labels = examples[name]
+        rgb = overlay(raw, labels)
+        rgb[find_boundaries(truth, mode="inner")] = TRUTH_OUTLINE
+        ax.imshow(rgb)
+        true_n, pred_n = len(np.unique(truth)) - 1, len(np.unique(labels)) - 1
+        ax.set_title(f"{name}\ntruth {true_n} (green), predicted {pred_n} (red)", fontsize=9)
+        ax.axis("off")
     return save_figure(fig, path)
