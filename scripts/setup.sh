@@ -23,4 +23,7 @@ if ! "$VENV/bin/python" -c "import torch" 2>/dev/null; then
     fi
 fi
 pip_install -e ".[dev]"
+# real annotated nuclei (BSD-3, 6.9 MB) for `--data ndev-scratch-assay`: the data only; bioscope
+# reads the TIFF itself, so the wheel's reader dependencies (bioio) are not needed
+pip_install --no-deps ndev-sampledata==0.0.3
 echo "$want" > "$STAMP"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,7 +23,8 @@ from bioscope.cli.args import add_out, int_list, positive_int
 from bioscope.cli.inputs import expand_inputs, parse_stain
 from bioscope.counting import METHODS
 from bioscope.data.bbbc005 import IMAGES_DIR, index_bbbc005
-from bioscope.data.cells import pairs_from_folders
+from bioscope.data.cells import CellPair, pairs_from_folders
+from bioscope.data.real_nuclei import SOURCES, extract_source
 from bioscope.device import DEVICES
 from bioscope.errors import BioscopeError, InputError
 from bioscope.evaluate.cells import evaluate_cells, summarise
@@ -66,7 +68,11 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         "and a figure of true (green) and predicted (red) outlines.",
     )
     evaluate.add_argument(
-        "--data", type=Path, required=True, help="BBBC005-layout folder, or images with masks"
+        "--data",
+        type=Path,
+        required=True,
+        help="BBBC005-layout folder, a folder of images with masks, or a real data source that "
+        f"ships in an installed package ({', '.join(SOURCES)})",
     )
     evaluate.add_argument("--masks", type=Path, help="folder of same-named instance masks")
     add_out(evaluate, "folder", "output folder (made if missing)")
@@ -289,8 +295,16 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
 
 def run_evaluate_folder(args: argparse.Namespace) -> int:
-    """``bioscope cells evaluate`` on images with instance masks (Cellpose layout)."""
-    pairs = pairs_from_folders(args.data, args.masks)
+    """``bioscope cells evaluate`` on images with instance masks (Cellpose layout), or on a
+    named real data source, extracted to a temporary folder first."""
+    if not args.data.exists() and str(args.data) in SOURCES:
+        with tempfile.TemporaryDirectory() as scratch:
+            extract_source(str(args.data), scratch)
+            return _evaluate_pairs(args, pairs_from_folders(scratch))
+    return _evaluate_pairs(args, pairs_from_folders(args.data, args.masks))
+
+
+def _evaluate_pairs(args: argparse.Namespace, pairs: list[CellPair]) -> int:
     predictor, methods = _predictor(args)
     with tqdm(total=len(pairs), unit="img", desc="evaluate", disable=None) as bar:
         evaluation = evaluate_folder(predictor, pairs, methods, args.diameter, bar.update)
