@@ -26,14 +26,13 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch import nn
 
 from bioscope.classic import segment_classic
 from bioscope.counting import count_maps
 from bioscope.data.cells import pad_to_multiple, prepare_image
 from bioscope.data.intensity import looks_empty
-from bioscope.device import resolve_device
 from bioscope.errors import InputError
+from bioscope.inference.predictor import Predictor
 from bioscope.inference.spec import CellSpec, Mode, read_spec
 from bioscope.inference.window import SlidingWindow
 from bioscope.models.checkpoint import load_model, shipped_weights
@@ -73,23 +72,11 @@ class Segmentation:
         return self.maps[0] > self.threshold
 
 
-class CellPredictor:
+class CellPredictor(Predictor):
     """Segments and counts cells with one network, as its checkpoint says to."""
 
-    def __init__(
-        self,
-        net: nn.Module,
-        spec: CellSpec,
-        source: str = "network",
-        device: str | torch.device | None = "auto",
-        window: SlidingWindow | None = None,
-    ) -> None:
-        self.device = resolve_device(device)
-        self.net = net.eval().to(self.device)
-        self.spec = spec
-        self.source = source
-        base = window or SlidingWindow(tile=512, overlap=64, batch_size=4, max_side=1024)
-        self.window = dataclasses.replace(base, device=self.device)
+    spec: CellSpec
+    WINDOW = SlidingWindow(tile=512, overlap=64, batch_size=4, max_side=1024)
 
     @classmethod
     def from_checkpoint(
@@ -115,7 +102,7 @@ class CellPredictor:
         assert isinstance(spec, CellSpec)
         overrides = {"threshold": threshold, "method": method, "mode": mode}
         spec = dataclasses.replace(spec, **{k: v for k, v in overrides.items() if v is not None})
-        window = SlidingWindow(tile=512, overlap=64, batch_size=batch_size, max_side=1024)
+        window = dataclasses.replace(cls.WINDOW, batch_size=batch_size)
         return cls(net, spec, str(path), device, window)
 
     def segment(self, image: np.ndarray, diameter: float | None = None) -> Segmentation:

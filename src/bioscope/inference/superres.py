@@ -14,7 +14,6 @@ at LR coordinate ``(i + 1/2) / s - 1/2``), so the output overlays the input in w
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import warnings
 from collections.abc import Callable
@@ -23,12 +22,11 @@ from fractions import Fraction
 
 import numpy as np
 import torch
-from torch import nn
 
 from bioscope.data.intensity import mri_window
-from bioscope.device import resolve_device
 from bioscope.errors import BioscopeWarning, InputError
 from bioscope.geometry import parse_scale
+from bioscope.inference.predictor import Predictor
 from bioscope.inference.spec import SRSpec, read_spec
 from bioscope.inference.window import SlidingWindow
 from bioscope.io.volumes import Volume, resampled_affine
@@ -40,23 +38,11 @@ from bioscope.models.registry import model_task
 ANY_SCALE = (1.0, 16.0)
 
 
-class SRPredictor:
+class SRPredictor(Predictor):
     """Upscales images and volumes with one SR network, as its checkpoint says to."""
 
-    def __init__(
-        self,
-        net: nn.Module,
-        spec: SRSpec,
-        source: str = "network",
-        device: str | torch.device | None = "auto",
-        window: SlidingWindow | None = None,
-    ) -> None:
-        self.device = resolve_device(device)
-        self.net = net.eval().to(self.device)
-        self.spec = spec
-        self.source = source
-        base = window or SlidingWindow(tile=256, overlap=16, batch_size=8)
-        self.window = dataclasses.replace(base, device=self.device)
+    spec: SRSpec
+    WINDOW = SlidingWindow(tile=256, overlap=16, batch_size=8)
 
     @classmethod
     def from_checkpoint(
