@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bioscope.classic import segment_classic
+from bioscope.classic import estimate_diameter, segment_classic
 from bioscope.errors import InputError
 from bioscope.inference.cells import CellPredictor
 from bioscope.inference.spec import CellSpec
@@ -56,3 +56,22 @@ def test_predictor_method_classic_needs_no_network_output():
     result = predictor.segment(image.astype(np.uint8))
     assert result.count == 2 and result.method == "classic" and result.maps.shape == (1, 64, 96)
     assert predictor.segment(image.astype(np.uint8), diameter=40).count >= 1
+
+
+@pytest.mark.parametrize("zoom", [0.5, 1.0, 2.0, 3.0])
+def test_diameter_estimate_follows_the_image_scale(zoom):
+    """A simulated field and its rescaled copies: the estimate scales with them (within 15%)."""
+    from scipy import ndimage
+
+    from bioscope.data.targets import median_diameter
+    from bioscope.samples import nuclei_field
+
+    image, labels = nuclei_field(count=40, seed=6)
+    truth = median_diameter([labels])
+    scaled = ndimage.zoom(image.astype(np.float32), zoom, order=1)
+    estimate = estimate_diameter(scaled)
+    assert estimate is not None and abs(estimate / (truth * zoom) - 1) < 0.15, (estimate, truth)
+
+
+def test_no_estimate_without_objects():
+    assert estimate_diameter(np.random.default_rng(0).normal(0, 1, (64, 64))) is None

@@ -41,7 +41,7 @@ def segment(
     image: np.ndarray,
     *,
     model: CellPredictor | PathLike | None = None,
-    diameter: float | None = None,
+    diameter: float | str | None = None,
     threshold: float | None = None,
     method: str | None = None,
     device: Device = "auto",
@@ -51,7 +51,8 @@ def segment(
     Args:
         image: grey ``(H, W)`` or RGB ``(H, W, 3)``, any dtype (a 12-bit camera's uint16 is fine).
         model: a predictor from :func:`load_cell_model`, a checkpoint path, or the shipped model.
-        diameter: typical nucleus diameter in pixels, when it differs from the training data's.
+        diameter: typical nucleus diameter in pixels when it differs from the training data's,
+            or ``"auto"`` (estimated from the image).
         threshold: mask threshold (default: the model's).
         method: counting method (default: the model's; see ``bioscope cells count --help``).
         device: ``auto``, ``cpu`` or ``cuda`` (ignored when ``model`` is a predictor).
@@ -63,7 +64,7 @@ def count(
     image: np.ndarray,
     *,
     model: CellPredictor | PathLike | None = None,
-    diameter: float | None = None,
+    diameter: float | str | None = None,
     threshold: float | None = None,
     method: str | None = None,
     device: Device = "auto",
@@ -105,7 +106,7 @@ def upscale(
 def _segmentation(
     image: np.ndarray,
     model: CellPredictor | PathLike | None,
-    diameter: float | None,
+    diameter: float | str | None,
     threshold: float | None,
     method: str | None,
     device: Device,

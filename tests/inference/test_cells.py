@@ -90,14 +90,18 @@ def test_diameter_brings_nuclei_to_the_training_size(shipped):
     assert matched.labels.shape == big.shape
     assert abs(matched.count - truth) <= 0.1 * truth, (matched.count, plain, truth)
     assert abs(matched.count - truth) <= abs(plain - truth)
+    auto = shipped.segment(big, diameter="auto")
+    assert abs(auto.count - truth) <= 0.1 * truth, (auto.count, plain, truth)
 
 
 def test_diameter_needs_a_model_that_records_one(tiny):
+    image = np.random.default_rng(3).integers(0, 255, (32, 32)).astype(np.uint8)
     with pytest.raises(InputError, match="no training nucleus diameter"):
-        tiny.segment(np.zeros((32, 32), np.uint8), diameter=30)
+        tiny.segment(image, diameter=30)
     predictor = CellPredictor(tiny.net, dataclasses.replace(tiny.spec, diameter=17.0), "t", "cpu")
-    with pytest.raises(InputError, match="diameter must be a positive"):
-        predictor.segment(np.zeros((32, 32), np.uint8), diameter=-3)
+    for bad in (-3, "big", float("nan")):
+        with pytest.raises(InputError, match="diameter must be a positive"):
+            predictor.segment(image, diameter=bad)
 
 
 def test_bad_images(tiny):

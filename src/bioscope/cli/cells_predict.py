@@ -29,7 +29,7 @@ from bioscope.device import DEVICES
 from bioscope.errors import BioscopeError, InputError
 from bioscope.evaluate.cells import evaluate_cells, summarise
 from bioscope.evaluate.folder import evaluate_folder, summarise_folder
-from bioscope.inference.cells import CellPredictor, Segmentation
+from bioscope.inference.cells import CellPredictor, Diameter, Segmentation
 from bioscope.inference.export import export_weights
 from bioscope.io import IMAGE_SUFFIXES, atomic_write_text, read_image, write_image
 from bioscope.io.tables import csv_text
@@ -135,9 +135,9 @@ def _model_options(parser: argparse.ArgumentParser, several: bool = False) -> No
     )
     parser.add_argument(
         "--diameter",
-        type=float,
-        help="typical nucleus diameter in pixels, when it differs from the model's "
-        "training data (images are rescaled to match)",
+        help="typical nucleus diameter in pixels when it differs from the model's training "
+        "data (images are rescaled to match), or auto (estimated per image, no network); "
+        "--method classic estimates it when none is given",
     )
     parser.add_argument(
         "--device", choices=DEVICES, default="auto", help="auto (CUDA when present), cpu, cuda"
@@ -171,7 +171,7 @@ def _images(args: argparse.Namespace) -> list[Path]:
 
 
 def _segmented(
-    predictor: CellPredictor, paths: list[Path], diameter: float | None, batch: int
+    predictor: CellPredictor, paths: list[Path], diameter: Diameter, batch: int
 ) -> Iterator[tuple[Path, np.ndarray, Segmentation | BioscopeError]]:
     """Each path with its image and segmentation (or the error that stopped it), in order;
     consecutive readable images go through the predictor ``batch`` at a time."""
@@ -197,7 +197,7 @@ def _segmented(
 
 
 def _segment_one(
-    predictor: CellPredictor, image: np.ndarray, diameter: float | None
+    predictor: CellPredictor, image: np.ndarray, diameter: Diameter
 ) -> Segmentation | BioscopeError:
     try:
         return predictor.segment(image, diameter)

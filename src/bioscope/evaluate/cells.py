@@ -25,7 +25,7 @@ import torch
 from bioscope.counting import CountResult, count_maps
 from bioscope.data.bbbc005 import Bbbc005Record
 from bioscope.errors import InputError
-from bioscope.inference.cells import CellPredictor, Segmentation
+from bioscope.inference.cells import CellPredictor, Diameter, Segmentation
 from bioscope.io import read_image
 from bioscope.metrics.objects import match_objects
 from bioscope.metrics.segmentation import dice, foreground_iou, paper_mean_iou
@@ -49,7 +49,7 @@ def evaluate_cells(
     records: Sequence[Bbbc005Record],
     methods: Sequence[str],
     progress: Callable[[int], None] | None = None,
-    diameter: float | None = None,
+    diameter: Diameter = None,
 ) -> CellEvaluation:
     """Predict every record and score it (see the module docstring)."""
     if not records:

@@ -20,7 +20,7 @@ from bioscope.counting import count_maps
 from bioscope.data.cells import CellPair
 from bioscope.data.targets import labels_from_mask
 from bioscope.errors import InputError
-from bioscope.inference.cells import CellPredictor
+from bioscope.inference.cells import CellPredictor, Diameter
 from bioscope.io import read_image
 from bioscope.metrics.objects import AP_THRESHOLDS, match_at
 
@@ -40,7 +40,7 @@ def evaluate_folder(
     predictor: CellPredictor,
     pairs: Sequence[CellPair],
     methods: Sequence[str],
-    diameter: float | None = None,
+    diameter: Diameter = None,
     progress: Callable[[int], None] | None = None,
 ) -> FolderEvaluation:
     """Segment every image with every method and score it against its instance mask."""

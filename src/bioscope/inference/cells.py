@@ -27,7 +27,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from bioscope.classic import segment_classic
+from bioscope.classic import estimate_diameter, segment_classic
 from bioscope.counting import count_maps
 from bioscope.data.cells import pad_to_multiple, prepare_image
 from bioscope.data.intensity import looks_empty
@@ -37,6 +37,8 @@ from bioscope.inference.spec import CellSpec, Mode, read_spec
 from bioscope.inference.window import SlidingWindow
 from bioscope.models.checkpoint import load_model, shipped_weights
 
+#: A nucleus diameter in pixels, ``"auto"`` (estimated per image) or ``None`` (as trained).
+Diameter = float | str | None
 #: Inputs of the U-Nets are padded to a multiple of this (four 2x poolings).
 MULTIPLE = 16
 #: A requested rescale closer to 1 than this is not done (it would only blur).
@@ -105,25 +107,26 @@ class CellPredictor(Predictor):
         window = dataclasses.replace(cls.WINDOW, batch_size=batch_size)
         return cls(net, spec, str(path), device, window)
 
-    def segment(self, image: np.ndarray, diameter: float | None = None) -> Segmentation:
+    def segment(self, image: np.ndarray, diameter: Diameter = None) -> Segmentation:
         """Segment and count one ``(H, W)`` or ``(H, W, 3)`` image of any dtype."""
         return self.segment_batch([image], diameter)[0]
 
     @torch.inference_mode()
     def segment_batch(
-        self, images: Sequence[np.ndarray], diameter: float | None = None
+        self, images: Sequence[np.ndarray], diameter: Diameter = None
     ) -> list[Segmentation]:
         """Segment and count ``images``; those of one shape go through the network together.
 
         Args:
             images: 2-D grey or ``(H, W, 3)`` RGB images, any dtype.
-            diameter: typical nucleus diameter in pixels, if it differs from the training data's;
-                the images are rescaled so their nuclei appear at the model's diameter.
+            diameter: typical nucleus diameter in pixels, if it differs from the training data's,
+                or ``"auto"`` to estimate it per image
+                (:func:`~bioscope.classic.estimate_diameter`); the images are rescaled so their
+                nuclei appear at the model's diameter.
         """
         if self.spec.method == "classic":
             return [self.classic(image, diameter) for image in images]
-        factor = self._factor(diameter)
-        prepared = [self._prepare(image, factor) for image in images]
+        prepared = [self._prepare(image, diameter) for image in images]
         groups: dict[tuple[int, int], list[int]] = defaultdict(list)
         for index, (image, _) in enumerate(prepared):
             groups[image.shape].append(index)
@@ -137,13 +140,14 @@ class CellPredictor(Predictor):
             for i, (_, empty) in enumerate(prepared)
         ]
 
-    def classic(self, image: np.ndarray, diameter: float | None = None) -> Segmentation:
+    def classic(self, image: np.ndarray, diameter: Diameter = None) -> Segmentation:
         """The classic pipeline (:mod:`bioscope.classic`, no network) on the normalised image,
-        for nuclei of ``diameter`` pixels (default: the model's training diameter)."""
-        size = diameter if diameter is not None else self.spec.diameter
+        for nuclei of ``diameter`` pixels (default, and ``"auto"``: estimated from the image)."""
+        grey, empty = self._prepare(image)
+        size = None if diameter in (None, "auto") else _positive(diameter)
+        size = size or estimate_diameter(grey) or self.spec.diameter
         if size is None:
-            raise InputError("method 'classic' needs a nucleus diameter (--diameter PX)")
-        grey, empty = self._prepare(image, 1.0)
+            raise InputError("method 'classic' found no objects to size; give --diameter PX")
         result = segment_classic(grey, size)
         return Segmentation(
             labels=result.labels,
@@ -155,21 +159,21 @@ class CellPredictor(Predictor):
             empty=empty,
         )
 
-    def _factor(self, diameter: float | None) -> float:
-        """How much to enlarge images so nuclei of ``diameter`` px appear at the model's size."""
+    def _factor(self, diameter: Diameter, image: np.ndarray) -> float:
+        """How much to enlarge ``image`` (normalised) so nuclei of ``diameter`` px (or of the
+        estimated size) appear at the model's size."""
         if diameter is None:
             return 1.0
-        if not (np.isfinite(diameter) and diameter > 0):
-            raise InputError(f"diameter must be a positive number of pixels, got {diameter}")
         if self.spec.diameter is None:
             raise InputError(
                 f"{self.source}: the model records no training nucleus diameter, so a diameter "
                 "cannot be matched; leave it out"
             )
-        factor = self.spec.diameter / diameter
+        size = estimate_diameter(image) if diameter == "auto" else _positive(diameter)
+        factor = self.spec.diameter / size if size else 1.0
         return 1.0 if abs(factor - 1) < RESCALE_TOLERANCE else factor
 
-    def _prepare(self, raw: np.ndarray, factor: float) -> tuple[np.ndarray, bool]:
+    def _prepare(self, raw: np.ndarray, diameter: Diameter = None) -> tuple[np.ndarray, bool]:
         """The normalised image at the model's scale, and whether it looks empty."""
         if raw.ndim not in (2, 3) or min(raw.shape[:2]) < 1:
             raise InputError(f"expected an (H, W) or (H, W, 3) image, got shape {raw.shape}")
@@ -179,6 +183,7 @@ class CellPredictor(Predictor):
                 f"the image is constant (every pixel {raw.flat[0]}): nothing to segment"
             )
         empty = looks_empty(image)
+        factor = self._factor(diameter, image)
         if factor != 1.0:
             size = [max(round(n * factor), 1) for n in image.shape]
             # plain bilinear, as Cellpose rescales: an antialiasing filter would smooth the
@@ -221,6 +226,17 @@ class CellPredictor(Predictor):
             method=self.spec.method,
             empty=empty,
         )
+
+
+def _positive(diameter: float | str) -> float:
+    """A diameter in pixels from a number or its text."""
+    try:
+        value = float(diameter)
+    except (TypeError, ValueError):
+        value = float("nan")
+    if not (np.isfinite(value) and value > 0):
+        raise InputError(f"diameter must be a positive number of pixels or 'auto', got {diameter}")
+    return value
 
 
 def _resize(x: torch.Tensor, size: Sequence[int], antialias: bool) -> torch.Tensor:
