@@ -106,10 +106,10 @@ def _find_mask(image: Path, masks: dict[str, Path], *, same_folder: bool) -> Pat
     return None
 
 
-def prepare_image(raw: np.ndarray, norm: PercentileNorm = TRAINING_NORM) -> np.ndarray:
-    """What every cell model sees: grey, percentile-normalised float32 (training and inference;
-    the predictor passes the normalisation recorded in its checkpoint)."""
-    return norm(to_grey(raw))
+def prepare_image(raw: np.ndarray) -> np.ndarray:
+    """What cell models are trained on: grey, normalised by :data:`TRAINING_NORM` (float32). The
+    predictor does the same with the normalisation its checkpoint records."""
+    return TRAINING_NORM(to_grey(raw))
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,8 @@ from bioscope.errors import InputError
 #: Least percentile span, in units of the image's noise sigma: pure Gaussian noise spans about
 #: 5.2 sigma between its 1st and 99.8th percentiles.
 NOISE_SPAN = 8.0
+#: The floor an empty field's brightest pixel is measured from.
+EMPTY_PERCENTILE = 1.0
 
 
 @dataclass(frozen=True)
@@ -46,10 +48,16 @@ class PercentileNorm:
 
     def __call__(self, image: np.ndarray) -> np.ndarray:
         """``image`` (2-D, any real dtype) as float32 with its percentiles at 0 and 1."""
+        return self.normalize(image)[0]
+
+    def normalize(self, image: np.ndarray) -> tuple[np.ndarray, bool]:
+        """``image`` normalised, and whether it :func:`looks_empty`, from one computation of its
+        percentiles and noise (inference needs both)."""
         data = _finite_float(image)
-        lo, hi = np.percentile(data, [self.low, self.high])
-        span = max(float(hi - lo), NOISE_SPAN * noise_sigma(data), 1e-12)
-        return ((data - lo) / span).astype(np.float32)
+        lo, hi, floor = np.percentile(data, [self.low, self.high, EMPTY_PERCENTILE])
+        sigma = noise_sigma(data)
+        span = max(float(hi - lo), NOISE_SPAN * sigma, 1e-12)
+        return ((data - lo) / span).astype(np.float32), _empty(data, float(floor), sigma)
 
 
 def noise_sigma(image: np.ndarray) -> float:
@@ -74,8 +82,11 @@ def looks_empty(image: np.ndarray) -> bool:
     """Whether nothing in ``image`` stands out of its noise: its brightest pixel is within
     :data:`NOISE_SPAN` noise sigmas of its 1st percentile (a flat image counts as empty)."""
     data = _finite_float(image)
-    lo = float(np.percentile(data, 1.0))
-    return float(data.max()) - lo <= NOISE_SPAN * noise_sigma(data)
+    return _empty(data, float(np.percentile(data, EMPTY_PERCENTILE)), noise_sigma(data))
+
+
+def _empty(data: np.ndarray, floor: float, sigma: float) -> bool:
+    return float(data.max()) - floor <= NOISE_SPAN * sigma
 
 
 def mri_window(data: np.ndarray, low: float = 0.5, high: float = 99.5) -> tuple[float, float]:

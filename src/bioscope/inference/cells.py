@@ -29,12 +29,12 @@ import torch.nn.functional as F
 
 from bioscope.classic import estimate_diameter, segment_classic
 from bioscope.counting import count_maps
-from bioscope.data.cells import pad_to_multiple, prepare_image
-from bioscope.data.intensity import looks_empty
+from bioscope.data.cells import pad_to_multiple
 from bioscope.errors import InputError
 from bioscope.inference.predictor import Predictor
 from bioscope.inference.spec import CellSpec, Mode, read_spec
 from bioscope.inference.window import SlidingWindow
+from bioscope.io.images import to_grey
 from bioscope.models.checkpoint import load_model, shipped_weights
 
 #: A nucleus diameter in pixels, ``"auto"`` (estimated per image) or ``None`` (as trained).
@@ -177,12 +177,11 @@ class CellPredictor(Predictor):
         """The normalised image at the model's scale, and whether it looks empty."""
         if raw.ndim not in (2, 3) or min(raw.shape[:2]) < 1:
             raise InputError(f"expected an (H, W) or (H, W, 3) image, got shape {raw.shape}")
-        image = prepare_image(raw, self.spec.normalization)
+        image, empty = self.spec.normalization.normalize(to_grey(raw))
         if image.max() == image.min():
             raise InputError(
                 f"the image is constant (every pixel {raw.flat[0]}): nothing to segment"
             )
-        empty = looks_empty(image)
         factor = self._factor(diameter, image)
         if factor != 1.0:
             size = [max(round(n * factor), 1) for n in image.shape]
