@@ -198,39 +198,34 @@ def run_degrade(args: argparse.Namespace) -> int:
     scale = as_scale(args.scale, allow_outside=args.allow_any_scale)
     volume = read_volume(args.input, args.volume)
     out = args.out
+    check_written(out, volume, "keep")
     if volume.is_volume:
         axis = AXES[args.axis]
         moved = np.moveaxis(volume.data, axis, 0)  # (slices, a, b): in-plane axes last
         _, lr = degrade(moved, scale, args.blur_sigma)
         data = np.moveaxis(lr, 0, axis)
-        if not out.name.lower().endswith(NIFTI_SUFFIXES):
-            raise InputError(f"{out}: a volume is written as NIfTI (.nii or .nii.gz)")
         affine = resampled_affine(volume.affine, float(scale), axis)
         write_nifti(out, data, affine, like=volume.header)  # header and disk axis order kept
     else:
         _, lr = degrade(volume.data, scale, args.blur_sigma)
-        write_plane(out, lr, volume.dtype)
+        png = out.suffix.lower() == ".png"  # the input's integer type; float32 elsewhere
+        write_plane(out, cast_to(lr, volume.dtype) if png else lr.astype(np.float32))
     shape = list((data if volume.is_volume else lr).shape)
     print(f"{args.input} {list(volume.data.shape)} -> {out} {shape} (scale {scale})")
     return 0
 
 
-def write_plane(path: Path, image: np.ndarray, dtype: str) -> Path:
-    """Write a 2-D result as NPY/TIFF (float32), PNG (the input's integer type) or NIfTI."""
-    suffix = path.suffix.lower()
-    if suffix == ".npy":
+def write_plane(path: Path, image: np.ndarray) -> Path:
+    """Write a 2-D result in its own pixel type as NPY, NIfTI (one slice), PNG or TIFF; the name
+    was checked by :func:`check_written`."""
+    if path.suffix.lower() == ".npy":
         with atomic_path(path) as tmp:
             with tmp.open("wb") as handle:
-                np.save(handle, image.astype(np.float32))
+                np.save(handle, image)
         return path
     if path.name.lower().endswith(NIFTI_SUFFIXES):
-        return write_nifti(path, image[:, :, None], np.eye(4))
-    if suffix == ".png":
-        if not dtype.startswith("uint"):
-            raise InputError(f"{path}: a {dtype} image is written as .tif or .npy, not .png")
-        top = np.iinfo(dtype).max
-        return write_image(path, np.clip(np.round(image), 0, top).astype(dtype))
-    return write_image(path, image.astype(np.float32))
+        return write_nifti(path, image, np.eye(4))
+    return write_image(path, image)
 
 
 def run_train(args: argparse.Namespace) -> int:
@@ -362,18 +357,12 @@ def check_written(out: Path, volume: Volume, dtype: str) -> None:
 def write_result(out: Path, result: Volume, dtype: str) -> Path:
     """Write an upscaled volume or plane in ``dtype`` (``keep``: the input's pixel type, and for
     NIfTI its stored scaling)."""
-    nifti = result.is_volume or out.name.lower().endswith(NIFTI_SUFFIXES)
-    if nifti and result.header is not None:
+    if result.header is not None:
         return write_nifti(out, result.data, result.affine, like=result.header, dtype=dtype)
     data = result.data if dtype == "float32" else cast_to(result.data, result.dtype)
-    if nifti:
+    if result.is_volume:
         return write_nifti(out, data, result.affine)
-    if out.suffix.lower() == ".npy":
-        with atomic_path(out) as tmp:
-            with tmp.open("wb") as handle:
-                np.save(handle, data)
-        return out
-    return write_image(out, data)
+    return write_plane(out, data)
 
 
 def run_export(args: argparse.Namespace) -> int:
