@@ -15,6 +15,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from tqdm import tqdm
@@ -277,21 +278,34 @@ def run_evaluate(args: argparse.Namespace) -> int:
     records = index_bbbc005(args.data, stains=[args.stain], blurs=args.blur, counts=args.counts)
     with tqdm(total=len(records), unit="img", desc="evaluate", disable=None) as bar:
         evaluation = evaluate_cells(predictor, records, methods, bar.update, args.diameter)
-    summary = {
-        "model": predictor.source,
-        "data": str(args.data),
-        "threshold": predictor.spec.threshold,
-        **summarise(evaluation, methods),
-    }
+    scores = summarise(evaluation, methods)
+    summary = _write_evaluation(args, predictor, scores, evaluation.rows)
     out = args.out
-    atomic_write_text(out / "metrics.json", json.dumps(summary, indent=2))
-    atomic_write_text(out / "per_image.csv", csv_text(evaluation.rows))
     plot_mae_by_blur(summary["methods"], summary["cellprofiler_count_mae"], out / "mae_by_blur.png")
     if evaluation.examples:
         plot_examples(evaluation.examples, out / "examples.png")
     print(evaluation_table(summary))
     print(f"wrote metrics.json, per_image.csv, mae_by_blur.png, examples.png to {out}")
     return 0
+
+
+def _write_evaluation(
+    args: argparse.Namespace,
+    predictor: CellPredictor,
+    scores: dict[str, Any],
+    rows: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """Write ``metrics.json`` (what was run on what, then ``scores``) and ``per_image.csv``."""
+    summary = {
+        "model": predictor.source,
+        "data": str(args.data),
+        "threshold": predictor.spec.threshold,
+        "diameter": args.diameter,
+        **scores,
+    }
+    atomic_write_text(args.out / "metrics.json", json.dumps(summary, indent=2))
+    atomic_write_text(args.out / "per_image.csv", csv_text(rows))
+    return summary
 
 
 def run_evaluate_folder(args: argparse.Namespace) -> int:
@@ -308,16 +322,9 @@ def _evaluate_pairs(args: argparse.Namespace, pairs: list[CellPair]) -> int:
     predictor, methods = _predictor(args)
     with tqdm(total=len(pairs), unit="img", desc="evaluate", disable=None) as bar:
         evaluation = evaluate_folder(predictor, pairs, methods, args.diameter, bar.update)
-    summary = {
-        "model": predictor.source,
-        "data": str(args.data),
-        "threshold": predictor.spec.threshold,
-        "diameter": args.diameter,
-        **summarise_folder(evaluation, methods),
-    }
+    scores = summarise_folder(evaluation, methods)
+    summary = _write_evaluation(args, predictor, scores, evaluation.rows)
     out = args.out
-    atomic_write_text(out / "metrics.json", json.dumps(summary, indent=2))
-    atomic_write_text(out / "per_image.csv", csv_text(evaluation.rows))
     plot_truth_and_prediction(evaluation.examples, out / "overlays.png")
     rows = [
         [name, m["foreground_iou"], m["precision"], m["recall"], m["f1"], m["ap"], m["count_mape"]]
