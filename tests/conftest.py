@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import nibabel as nib
+import numpy as np
 import pytest
 import torch
 
@@ -49,6 +51,58 @@ def tiny_checkpoint(tmp_path_factory: pytest.TempPathFactory, sim_folder: Path) 
     )
     train_cells(sim_folder, out, config)
     return out / "best.safetensors"
+
+
+@pytest.fixture(scope="session")
+def sr_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An untrained meta-srgan-tiny checkpoint: the SR command paths without a long load."""
+    from bioscope.io import save_checkpoint
+    from bioscope.models import create_model
+
+    net = create_model("meta-srgan-tiny")
+    return save_checkpoint(
+        tmp_path_factory.mktemp("sr-model") / "m.safetensors",
+        {f"nets.model.{k}": v for k, v in net.state_dict().items()},
+        {"task": "superres", "nets": {"model": {"name": "meta-srgan-tiny", "args": {}}}},
+    )
+
+
+#: The affine of :func:`stored_las` files: stored LAS, 2 x 2 x 4 mm.
+LAS_AFFINE = np.array([[-2.0, 0, 0, 30], [0, 2.0, 0, -20], [0, 0, 4.0, 5], [0, 0, 0, 1]])
+
+
+def _stored_las(path: Path, data: np.ndarray, slope=None, inter=None) -> Path:
+    """A file as scanners write them: stored LAS, qform code 1, sform code 2, units, a note."""
+    image = nib.Nifti1Image(data, LAS_AFFINE)
+    image.set_qform(LAS_AFFINE, code=1)
+    image.set_sform(LAS_AFFINE, code=2)
+    image.header["descrip"] = b"subject 7 T1"
+    image.header.set_xyzt_units("mm", "sec")
+    if slope is not None:
+        image.header.set_slope_inter(slope, inter)
+    nib.save(image, str(path))
+    return path
+
+
+def _header_kept(written: nib.Nifti1Image) -> None:
+    """The :func:`_stored_las` header fields are all in ``written``."""
+    header = written.header
+    assert (int(header["qform_code"]), int(header["sform_code"])) == (1, 2)
+    assert header["descrip"].tobytes().rstrip(b"\0") == b"subject 7 T1"
+    assert header.get_xyzt_units() == ("mm", "sec")
+    assert "".join(nib.aff2axcodes(written.affine)) == "LAS"
+
+
+@pytest.fixture
+def stored_las():
+    """Write a :func:`_stored_las` NIfTI file: ``stored_las(path, data, slope=, inter=)``."""
+    return _stored_las
+
+
+@pytest.fixture
+def header_kept():
+    """Assert a written NIfTI kept the :func:`_stored_las` header: ``header_kept(image)``."""
+    return _header_kept
 
 
 def run_bioscope(*args: str) -> subprocess.CompletedProcess[str]:

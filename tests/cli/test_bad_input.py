@@ -18,12 +18,11 @@ import torch
 from PIL import Image
 from safetensors.torch import save_file
 
-from bioscope.io import save_checkpoint, write_image
-from bioscope.models import create_model
+from bioscope.io import write_image
 
 
 @pytest.fixture(scope="module")
-def corpus(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def corpus(tmp_path_factory: pytest.TempPathFactory, sr_checkpoint: Path) -> dict[str, Path]:
     """Bad (and a few good) files, by name."""
     root = tmp_path_factory.mktemp("corpus")
     files: dict[str, Path] = {"root": root, "missing": root / "missing.tif"}
@@ -79,12 +78,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     save_file({"w": torch.ones(2)}, str(files["foreign.ckpt"]))
     files["pickled.ckpt"] = root / "pickled.safetensors"
     torch.save({"w": torch.ones(2)}, files["pickled.ckpt"])
-    net = create_model("meta-srgan-tiny")
-    files["sr.ckpt"] = save_checkpoint(
-        root / "sr.safetensors",
-        {f"nets.model.{k}": v for k, v in net.state_dict().items()},
-        {"task": "superres", "nets": {"model": {"name": "meta-srgan-tiny", "args": {}}}},
-    )
+    files["sr.ckpt"] = sr_checkpoint
     files["existing"] = root / "existing.txt"
     files["existing"].write_text("keep me\n")
     return files

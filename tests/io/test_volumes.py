@@ -179,21 +179,7 @@ def test_text_and_truncated_nifti_files_are_refused(tmp_path, suffix):
                 read(path)
 
 
-def stored_las(path, data, slope=None, inter=None):
-    """A file as scanners write them: stored LAS, qform code 1, sform code 2, units, a note."""
-    affine = np.array([[-2.0, 0, 0, 30], [0, 2.0, 0, -20], [0, 0, 4.0, 5], [0, 0, 0, 1]])
-    image = nib.Nifti1Image(data, affine)
-    image.set_qform(affine, code=1)
-    image.set_sform(affine, code=2)
-    image.header["descrip"] = b"subject 7 T1"
-    image.header.set_xyzt_units("mm", "sec")
-    if slope is not None:
-        image.header.set_slope_inter(slope, inter)
-    nib.save(image, str(path))
-    return path
-
-
-def test_header_survives_a_resampled_write(tmp_path):
+def test_header_survives_a_resampled_write(tmp_path, stored_las, header_kept):
     data = np.arange(6 * 8 * 3, dtype=np.int16).reshape(6, 8, 3)
     volume = read_volume(stored_las(tmp_path / "in.nii.gz", data))
     assert volume.orientation == "RAS" and volume.disk_orientation == "LAS"
@@ -201,12 +187,9 @@ def test_header_survives_a_resampled_write(tmp_path):
     affine = resampled_affine(volume.affine, 0.5, 2)
     out = write_nifti(tmp_path / "out.nii.gz", enlarged, affine, like=volume.header)
     written = nib.load(out)
-    header = written.header
-    assert (int(header["qform_code"]), int(header["sform_code"])) == (1, 2)
-    assert header["descrip"].tobytes().rstrip(b"\0") == b"subject 7 T1"
-    assert header.get_xyzt_units() == ("mm", "sec")
-    assert "".join(nib.aff2axcodes(written.affine)) == "LAS" and written.shape == (12, 16, 3)
-    np.testing.assert_allclose(header.get_zooms(), (1.0, 1.0, 4.0))
+    header_kept(written)
+    assert written.shape == (12, 16, 3)
+    np.testing.assert_allclose(written.header.get_zooms(), (1.0, 1.0, 4.0))
     np.testing.assert_allclose(written.get_qform(), written.get_sform())
     back = read_volume(out)
     np.testing.assert_array_equal(back.data, enlarged)
@@ -215,7 +198,7 @@ def test_header_survives_a_resampled_write(tmp_path):
     np.testing.assert_array_equal(np.asarray(written.dataobj)[::2, ::2], data)
 
 
-def test_keep_writes_the_stored_type_rounded_and_clipped(tmp_path):
+def test_keep_writes_the_stored_type_rounded_and_clipped(tmp_path, stored_las):
     data = np.array([-32768, -5, 7, 32767, 0, 1, 2, 3], np.int16).reshape(2, 2, 2)
     volume = read_volume(stored_las(tmp_path / "in.nii", data))
     delta = np.array([-10.0, -0.6, 0.4, 10.0, -0.4, 0.6, 0.0, 0.0], np.float32).reshape(2, 2, 2)
@@ -230,7 +213,7 @@ def test_keep_writes_the_stored_type_rounded_and_clipped(tmp_path):
     np.testing.assert_array_equal(read_volume(floats).data, changed)
 
 
-def test_keep_keeps_the_stored_scaling(tmp_path):
+def test_keep_keeps_the_stored_scaling(tmp_path, stored_las):
     """int16 with slope 0.01: rounding the values themselves to integers would lose them."""
     raw = np.arange(24, dtype=np.int16).reshape(2, 4, 3) * 37
     volume = read_volume(stored_las(tmp_path / "in.nii.gz", raw, slope=0.01, inter=-3.0))
