@@ -64,3 +64,17 @@ def test_bad_settings():
         SlidingWindow(tile=32, overlap=32)
     with pytest.raises(InputError, match="batch size"):
         SlidingWindow(batch_size=0)
+
+
+@pytest.mark.parametrize("side", [40, 100])  # one pass, and tiles
+def test_no_call_sees_more_than_batch_size_images(side):
+    seen = []
+
+    def fn(x: torch.Tensor) -> torch.Tensor:
+        seen.append(x.shape[0])
+        return x * 2
+
+    x = torch.randn(10, 1, side, side)
+    out = SlidingWindow(tile=48, overlap=16, batch_size=4, max_side=64)(fn, x)
+    torch.testing.assert_close(out, 2 * x)
+    assert max(seen) <= 4 and sum(seen) % 10 == 0

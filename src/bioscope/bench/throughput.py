@@ -16,13 +16,9 @@ from bioscope.train.timing import time_in_turns
 
 
 def count_all(predictor: CellPredictor, images: Sequence[np.ndarray]) -> int:
-    """Segment and count ``images`` as ``bioscope cells count`` does: ``batch_size`` at a time."""
-    step = predictor.window.batch_size
-    return sum(
-        r.count
-        for start in range(0, len(images), step)
-        for r in predictor.segment_batch(images[start : start + step])
-    )
+    """Segment and count ``images``; the predictor's window runs them ``batch_size`` at a time,
+    as for ``bioscope cells count``."""
+    return sum(result.count for result in predictor.segment_batch(images))
 
 
 def count_images_per_s(

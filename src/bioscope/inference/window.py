@@ -37,7 +37,7 @@ class SlidingWindow:
     Attributes:
         tile: window side in input pixels.
         overlap: overlap of neighbouring windows in input pixels.
-        batch_size: windows per call of the network.
+        batch_size: images or windows per call of the network, however many come in.
         max_side: inputs up to this side go through in one call (default: ``tile``).
         device: where the network runs; inputs and outputs stay where they are.
     """
@@ -87,14 +87,13 @@ class SlidingWindow:
         return out / norm
 
     def _run(self, fn: Net, pieces: list[torch.Tensor]) -> list[torch.Tensor]:
-        """``fn`` on each piece (all of one shape), ``batch_size`` pieces at a time."""
-        results: list[torch.Tensor] = []
-        batch = pieces[0].shape[0]
-        for start in range(0, len(pieces), max(self.batch_size // batch, 1)):
-            chunk = pieces[start : start + max(self.batch_size // batch, 1)]
-            output = fn(torch.cat(chunk).to(self.device)).to(pieces[0].device)
-            results += list(output.split(batch))
-        return results
+        """``fn`` on each piece (all of one shape), ``batch_size`` images at a time whatever
+        the pieces' own batch sizes."""
+        stacked = torch.cat(pieces)
+        outputs = [
+            fn(chunk.to(self.device)).to(stacked.device) for chunk in stacked.split(self.batch_size)
+        ]
+        return list(torch.cat(outputs).split(pieces[0].shape[0]))
 
 
 def spans(length: int, tile: int, overlap: int, grid: int = 1) -> list[tuple[int, int]]:
