@@ -84,8 +84,9 @@ class SRPredictor(Predictor):
             if predictor.name != name:
                 raise InputError(f"{path}: holds a {predictor.name!r} model, not {name!r}")
             return predictor
-        if model_task(name) == "superres" and not list(create_model(name).parameters()):
-            return cls(create_model(name), SRSpec(scales=ANY_SCALE), name, device)
+        net = create_model(name) if model_task(name) == "superres" else None
+        if net is not None and not list(net.parameters()):
+            return cls(net, SRSpec(scales=ANY_SCALE), name, device)
         try:
             shipped = shipped_weights("superres")
         except InputError:
