@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from fractions import Fraction
 
@@ -169,8 +169,8 @@ class SRPredictor(Predictor):
             raise InputError(f"expected a 2-D image or a 3-D volume, got shape {data.shape}")
         if not np.isfinite(data).all():
             raise InputError("the image holds NaN or infinite values")
-        integer = volume.dtype if volume is not None else data.dtype
-        clip = np.dtype(integer).kind in "iu" if clip is None else clip
+        stored = volume.dtype if volume is not None else data.dtype
+        clip = np.dtype(stored).kind in "iu" if clip is None else clip
         lo, hi = mri_window(data, *self.spec.normalization)
         unit = (data.astype(np.float32) - lo) / (hi - lo)
         planes = unit[None] if unit.ndim == 2 else np.moveaxis(unit, axis, 0)
@@ -191,8 +191,10 @@ class SRPredictor(Predictor):
             voxel_sizes=tuple(sizes),
         )
 
-    def _planes(self, planes: np.ndarray, scale: Fraction, progress: Callable[[int], None] | None):
-        """Upscaled planes, ``batch_size`` at a time."""
+    def _planes(
+        self, planes: np.ndarray, scale: Fraction, progress: Callable[[int], None] | None
+    ) -> Iterator[np.ndarray]:
+        """Upscaled planes, ``batch_size`` at a time (so progress is reported per batch)."""
         step = self.window.batch_size
         for start in range(0, len(planes), step):
             chunk = torch.from_numpy(np.ascontiguousarray(planes[start : start + step]))
