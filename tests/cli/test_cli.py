@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 
+import pytest
+
 from bioscope.data.bbbc005 import index_bbbc005
+from bioscope.io import load_checkpoint
 
 
 def test_simulate_writes_bbbc005_layout(cli_subprocess, tmp_path):
@@ -176,3 +180,40 @@ def test_native_training_on_a_folder_of_mixed_sizes(cli, tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert "held-out test fields" in result.stdout and (run / "best.safetensors").is_file()
+
+
+def test_simulate_randomised_then_train_on_a_mix(cli, tmp_path):
+    """The shipped model's recipe in small: randomised fields beside another source, trained from
+    init weights, the run's spec asking the predictor to estimate diameters."""
+    mix = tmp_path / "mix"
+    mix.mkdir()
+    result = cli(
+        "cells", "simulate", "--randomised", "4", "--seed", "3", "--out", str(mix / "rand")
+    )
+    assert result.returncode == 0, result.stderr
+    assert "wrote 4 randomised fields" in result.stdout
+    assert len(list((mix / "rand").glob("randomised_*_masks.tif"))) == 4
+    other = cli("cells", "simulate", "--randomised", "3", "--seed", "4", "--out", str(mix / "b"))
+    assert other.returncode == 0, other.stderr
+    config = tmp_path / "mix.yaml"
+    config.write_text(
+        "model: {name: unet-tiny}\n"
+        "data: {layout: mix, size: null, crop: 48, diameter: 12.0, scale: [0.8, 1.25],"
+        " quality: true, split: [0.34, 0.33, 0.33]}\n"
+        "train: {epochs: 1, batch_size: 2, monitor: val_iou, mode: max, progress: false}\n"
+    )
+    run = tmp_path / "run"
+    trained = cli("cells", "train", "--data", str(mix), "--config", str(config), "--out", str(run))
+    assert trained.returncode == 0, trained.stderr
+    _, meta = load_checkpoint(run / "best.safetensors")
+    assert meta["inference"]["diameter"] == 12.0 and meta["inference"]["estimate_diameter"]
+
+
+def test_extract_writes_a_real_source_split(cli, tmp_path):
+    if importlib.util.find_spec("ndev_sampledata") is None:
+        pytest.skip("ndev-sampledata is not installed (scripts/setup.sh installs it)")
+    result = cli("cells", "extract", "ndev-scratch-assay:test", "--out", str(tmp_path / "x"))
+    assert result.returncode == 0, result.stderr
+    assert len(list((tmp_path / "x").glob("*_masks.tif"))) == 5
+    bad = cli("cells", "extract", "ndev-scratch-assay:everything", "--out", str(tmp_path / "y"))
+    assert bad.returncode == 1 and "unknown split 'everything'" in bad.stderr

@@ -21,7 +21,8 @@ needs_ndev = pytest.mark.skipif(
 def test_scratch_assay_frames_and_labels(tmp_path):
     frames = load_source("ndev-scratch-assay")
     assert len(frames) == 10
-    for image, labels in frames:
+    assert [t for t, _, _ in frames] == list(range(10))
+    for _, image, labels in frames:
         assert image.shape == labels.shape == (210, 576) and image.dtype == np.uint16
         assert 59 <= len(np.unique(labels)) - 1 <= 83  # as the issue counted them
         inside = image[labels > 0].mean()
@@ -29,7 +30,18 @@ def test_scratch_assay_frames_and_labels(tmp_path):
     pairs = pairs_from_folders(extract_source("ndev-scratch-assay", tmp_path))
     assert len(pairs) == 10
     arrays = load_pair(pairs[3])
-    np.testing.assert_array_equal(arrays.labels, frames[3][1])
+    np.testing.assert_array_equal(arrays.labels, frames[3][2])
+
+
+@needs_ndev
+def test_train_and_test_frames_never_meet(tmp_path):
+    train = [t for t, _, _ in load_source("ndev-scratch-assay:train")]
+    test = [t for t, _, _ in load_source("ndev-scratch-assay:test")]
+    assert train == [0, 1, 2, 3, 4] and test == [5, 6, 7, 8, 9]
+    names = sorted(p.name for p in extract_source("ndev-scratch-assay:test", tmp_path).iterdir())
+    assert names[:2] == ["ndev-scratch-assay_t05.tif", "ndev-scratch-assay_t05_masks.tif"]
+    with pytest.raises(InputError, match="unknown split 'val'"):
+        load_source("ndev-scratch-assay:val")
 
 
 def test_unknown_or_missing_sources_say_what_to_do(monkeypatch):

@@ -95,6 +95,14 @@ def test_blur_increases_with_f():
     assert all(a > b for a, b in itertools.pairwise(sharpness)), sharpness
 
 
+def test_focus_blur_falls_on_the_noise_too():
+    """BBBC005 blurred SIMCEP's finished images, noise included: the raw Laplacian's variance
+    (noise dominated in focus) must fall steeply with F, not stay at the noise's level."""
+    field = simulate_field(40, 3)
+    raw = [ndimage.laplace(render_image(field.nuclei, f, 5).astype(float)).var() for f in (1, 23)]
+    assert raw[1] < raw[0] / 20, raw
+
+
 def test_focus_blur_kernel():
     impulse = np.zeros((31, 31))
     impulse[15, 15] = 1.0

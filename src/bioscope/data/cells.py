@@ -24,9 +24,10 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import Dataset
 
+from bioscope.data.augment import QualityAugment, scaled_crop
 from bioscope.data.bbbc005 import Bbbc005Record
 from bioscope.data.intensity import PercentileNorm
-from bioscope.data.targets import labels_from_mask, normalized_distance
+from bioscope.data.targets import labels_from_mask, median_diameter, normalized_distance
 from bioscope.errors import InputError
 from bioscope.io import IMAGE_SUFFIXES, read_image
 from bioscope.io.images import to_grey
@@ -162,6 +163,12 @@ class CellDataset(Dataset):
         distance: add the per-cell distance target (from the labels, or from connected
             components of the mask where there are none).
         multiple: the padding multiple (16 for the paper's U-Net).
+        diameter: bring every image to this median nucleus diameter (pixels) on loading, as
+            measured on its labels (Cellpose's recipe: the model sees one nucleus size, the
+            predictor rescales images to it); ``None`` keeps the native size.
+        scale: random crops see the image at a random scale in this range (log-uniform), so
+            the model tolerates an imperfect size estimate; needs ``crop``.
+        quality: random gamma, contrast, blur and noise of training crops.
 
     Randomness comes from torch's global generator, so a seeded run repeats.
     """
@@ -174,6 +181,9 @@ class CellDataset(Dataset):
         crop: int | None = None,
         distance: bool = False,
         multiple: int = 16,
+        diameter: float | None = None,
+        scale: tuple[float, float] | None = None,
+        quality: QualityAugment | None = None,
     ):
         if not pairs:
             raise InputError("no image/mask pairs to make a dataset from")
@@ -186,6 +196,9 @@ class CellDataset(Dataset):
         self.crop = crop
         self.distance = distance
         self.multiple = multiple
+        self.diameter = diameter
+        self.scale = scale
+        self.quality = quality
         self._cache: dict[int, dict[str, torch.Tensor]] = {}
 
     def __len__(self) -> int:
@@ -194,13 +207,48 @@ class CellDataset(Dataset):
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
         if index not in self._cache:
             arrays = load_pair(self.pairs[index])
+            if self.diameter is not None:
+                arrays = _at_diameter(arrays, self.diameter)
             self._cache[index] = _to_tensors(arrays, self.size, self.distance)
         item = dict(self._cache[index])
-        if self.crop is not None:
+        if self.crop is not None and self.scale is not None:
+            item = {
+                **scaled_crop(item, self.crop, self.scale),
+                "valid": torch.tensor([self.crop] * 2),
+            }
+        elif self.crop is not None:
             item = _random_crop(item, self.crop, self.pairs[index])
         else:
             item = _pad(item, self.multiple)
+        if self.quality is not None:
+            item["image"] = self.quality(item["image"])
         return _augment(item) if self.augment else item
+
+
+def _at_diameter(arrays: CellArrays, diameter: float) -> CellArrays:
+    """The pair resized so its median nucleus diameter is ``diameter`` (unchanged when it has
+    no nuclei)."""
+    labels = arrays.labels if arrays.labels is not None else labels_from_mask(arrays.mask)
+    measured = median_diameter([labels])
+    if measured is None:
+        return arrays
+    factor = diameter / measured
+    shape = tuple(max(1, round(n * factor)) for n in labels.shape)
+    image = F.interpolate(
+        torch.from_numpy(arrays.image)[None, None],
+        shape,
+        mode="bilinear",
+        antialias=factor < 1,
+        align_corners=False,
+    )[0, 0].numpy()
+    resized = (
+        F.interpolate(
+            torch.from_numpy(labels.astype(np.float32))[None, None], shape, mode="nearest-exact"
+        )[0, 0]
+        .numpy()
+        .astype(np.int64)
+    )
+    return CellArrays(image, resized > 0, resized)
 
 
 def _to_tensors(arrays: CellArrays, size: int | None, distance: bool) -> dict[str, torch.Tensor]:

@@ -20,8 +20,9 @@ The model, step by step (:func:`simulate_field` then :func:`render_image`):
    ``defocus_sigma``. Overlapping cells are averaged: the image is sum(blurred intensity)
    divided by max(1, sum(blurred masks)), which is plain averaging where sharp cells overlap.
 5. *Image.* Low-frequency autofluorescence carrying ``autofluorescence`` x the cells' energy is
-   added, quadratic vignetting multiplies the field, then the BBBC005 focus blur (Gaussian of
-   diameter F, sigma F/4), Gaussian CCD noise of variance ``noise_variance`` on [0, 1], clipping
+   added, quadratic vignetting multiplies the field, Gaussian CCD noise of variance
+   ``noise_variance`` on [0, 1] is added, then the BBBC005 focus blur (Gaussian of diameter F,
+   sigma F/4) is applied to the noisy image, as BBBC005 blurred SIMCEP's output; then clipping
    and 8-bit quantisation.
 
 Overlapping pixels of two cells go to the cell whose centre is nearer, so instance labels tile the
@@ -198,7 +199,10 @@ def render_image(
     seed: int | np.random.SeedSequence,
     params: SimcepParams | None = None,
 ) -> np.ndarray:
-    """Apply the BBBC005 focus blur of diameter ``blur``, camera noise, clipping and 8-bit output.
+    """Camera noise, then the BBBC005 focus blur of diameter ``blur``, clipping and 8-bit output.
+
+    BBBC005 blurred SIMCEP's finished images, noise included, so its blurred images are smoother
+    than their in-focus ones in every respect (the raw Laplacian's variance falls with F).
 
     Args:
         optical: an optical image from :class:`Field` (float, about [0, 1]).
@@ -210,9 +214,9 @@ def render_image(
         uint8 image of the same shape.
     """
     params = params or SimcepParams()
-    image = focus_blur(optical, blur)
     rng = np.random.default_rng(seed)
-    image = image + rng.normal(0.0, np.sqrt(params.noise_variance), image.shape)
+    noisy = optical + rng.normal(0.0, np.sqrt(params.noise_variance), optical.shape)
+    image = focus_blur(noisy, blur)
     return np.round(np.clip(image, 0.0, 1.0) * 255.0).astype(np.uint8)
 
 

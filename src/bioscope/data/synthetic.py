@@ -1,4 +1,5 @@
-"""Write a simulated BBBC005-layout folder with the SIMCEP-style simulator.
+"""Write simulated data sets: a BBBC005-layout folder with the SIMCEP-style simulator, or a
+Cellpose-layout folder of randomised fields (:func:`simulate_randomised_folder`).
 
 Layout (the real BBBC005's, plus a ``truth/`` folder it lacks)::
 
@@ -37,6 +38,7 @@ from bioscope.data.bbbc005 import (
     Bbbc005Name,
     well_name,
 )
+from bioscope.data.randomised import simulate_randomised
 from bioscope.data.simcep import SimcepParams, render_image, simulate_field
 from bioscope.errors import InputError
 from bioscope.io import atomic_write_text, write_image
@@ -184,3 +186,48 @@ def _write_field(job: tuple[Path, SimulationPlan, int, int]) -> list[dict[str, o
                 }
             )
     return rows
+
+
+RANDOMISED_PREFIX = "randomised"
+
+
+def simulate_randomised_folder(
+    out: str | os.PathLike[str],
+    fields: int,
+    seed: int = 0,
+    *,
+    workers: int = 1,
+    progress: Callable[[int], None] | None = None,
+) -> Path:
+    """Write ``fields`` randomised nuclei fields to ``out`` in Cellpose layout:
+    ``randomised_NNNN.tif`` (8/12/16-bit camera image) beside ``randomised_NNNN_masks.tif``
+    (uint16 instance labels); field ``i`` comes from ``SeedSequence([seed, i])``, so the output
+    does not depend on ``workers``. Also writes ``fields.csv`` (file, diameter, bits, count)."""
+    if fields < 1:
+        raise InputError(f"fields must be >= 1, got {fields}")
+    if workers < 1:
+        raise InputError(f"workers must be >= 1, got {workers}")
+    root = Path(out)
+    jobs = [(root, seed, index) for index in range(fields)]
+    if workers == 1:
+        rows = _collect(([_write_randomised(job)] for job in jobs), progress)
+    else:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            results = pool.map(_write_randomised, jobs, chunksize=4)
+            rows = _collect(([row] for row in results), progress)
+    atomic_write_text(root / "fields.csv", csv_text(rows))
+    return root
+
+
+def _write_randomised(job: tuple[Path, int, int]) -> dict[str, object]:
+    root, seed, index = job
+    field = simulate_randomised(np.random.SeedSequence([seed, index]))
+    stem = f"{RANDOMISED_PREFIX}_{index:04d}"
+    write_image(root / f"{stem}.tif", field.image)
+    write_image(root / f"{stem}_masks.tif", field.labels, compress=True)
+    return {
+        "file": f"{stem}.tif",
+        "diameter": round(field.diameter, 2),
+        "bits": field.bits,
+        "count": field.count,
+    }

@@ -119,10 +119,10 @@ class CellPredictor(Predictor):
 
         Args:
             images: 2-D grey or ``(H, W, 3)`` RGB images, any dtype.
-            diameter: typical nucleus diameter in pixels, if it differs from the training data's,
-                or ``"auto"`` to estimate it per image
+            diameter: typical nucleus diameter in pixels, or ``"auto"`` to estimate it per image
                 (:func:`~bioscope.classic.estimate_diameter`); the images are rescaled so their
-                nuclei appear at the model's diameter.
+                nuclei appear at the model's diameter. ``None``: the spec's default (estimate
+                for a model trained at one diameter, else take images as they are).
         """
         if self.spec.method == "classic":
             return [self.classic(image, diameter) for image in images]
@@ -162,6 +162,8 @@ class CellPredictor(Predictor):
     def _factor(self, diameter: Diameter, image: np.ndarray) -> float:
         """How much to enlarge ``image`` (normalised) so nuclei of ``diameter`` px (or of the
         estimated size) appear at the model's size."""
+        if diameter is None and self.spec.estimate_diameter:
+            diameter = "auto"
         if diameter is None:
             return 1.0
         if self.spec.diameter is None:

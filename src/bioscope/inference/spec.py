@@ -35,6 +35,9 @@ class CellSpec:
         size: the training square of a ``resize`` model; ``None`` for a native one.
         diameter: typical nucleus diameter (pixels) of the training images; images are rescaled so
             their nuclei appear at this size. ``None``: the model sees images as they are.
+        estimate_diameter: when the caller gives no diameter, estimate it per image and rescale
+            (a model trained on images brought to ``diameter``); ``False``: take images as they
+            are unless a diameter is given.
         normalization: per-image percentiles.
         channels: input channels of the network.
         method: default counting method (see :data:`bioscope.counting.METHODS`).
@@ -44,6 +47,7 @@ class CellSpec:
     mode: Mode = "native"
     size: int | None = None
     diameter: float | None = None
+    estimate_diameter: bool = False
     normalization: PercentileNorm = field(default_factory=PercentileNorm)
     channels: int = 1
     method: str = "watershed"
@@ -57,6 +61,8 @@ class CellSpec:
             raise InputError("a resize-mode model needs its training size")
         if self.diameter is not None and not (math.isfinite(self.diameter) and self.diameter > 0):
             raise InputError(f"diameter must be a positive number of pixels, got {self.diameter}")
+        if self.estimate_diameter and self.diameter is None:
+            raise InputError("estimate_diameter needs the model's training diameter")
         if self.method not in METHODS:
             raise InputError(
                 f"unknown counting method {self.method!r}; known: {', '.join(METHODS)}"

@@ -15,7 +15,8 @@ from torch import nn
 from torch.utils.data import DataLoader, default_collate
 
 from bioscope.counting import count_distance
-from bioscope.data.bbbc005 import index_bbbc005, split_by_field
+from bioscope.data.augment import QualityAugment
+from bioscope.data.bbbc005 import IMAGES_DIR, index_bbbc005, split_by_field
 from bioscope.data.cells import (
     CellDataset,
     CellPair,
@@ -65,10 +66,16 @@ class CellDataConfig:
         split: train/val/test fractions of the fields.
         split_seed: seed of the field split.
         augment: random flips and 90-degree rotations.
-        layout: ``bbbc005`` (BBBC005 names, split by field) or ``folder`` (any images with their
+        layout: ``bbbc005`` (BBBC005 names, split by field), ``folder`` (any images with their
             masks, Cellpose style: ``<name>_masks.png`` beside each image, or same-named files
-            in ``masks``; split by image; ``stain`` and blur levels do not apply).
+            in ``masks``; split by image; ``stain`` and blur levels do not apply) or ``mix``
+            (every sub-folder is one source in either layout, split on its own; a training
+            epoch draws as many images from each source, repeating the smaller ones).
         masks: the masks' folder of a ``folder`` layout (default: the images' folder).
+        diameter: bring every image to this median nucleus diameter on loading (native
+            resolution only); recorded in the model's inference spec.
+        scale: random training crops at a scale in this range (needs ``crop``).
+        quality: random gamma, contrast, blur and noise of training crops.
     """
 
     stain: int = 2
@@ -80,8 +87,11 @@ class CellDataConfig:
     split: tuple[float, float, float] = (0.7, 0.15, 0.15)
     split_seed: int = 0
     augment: bool = True
-    layout: Literal["bbbc005", "folder"] = "bbbc005"
+    layout: Literal["bbbc005", "folder", "mix"] = "bbbc005"
     masks: str | None = None
+    diameter: float | None = None
+    scale: tuple[float, float] | None = None
+    quality: bool = False
 
 
 @dataclass
@@ -228,9 +238,14 @@ def _count_errors(prob: np.ndarray, labels: np.ndarray, threshold: float) -> lis
 
 def cell_datasets(root: str | Path, config: CellDataConfig) -> dict[str, CellDataset]:
     """Index ``root``, split it (by field, or by image for a folder), make the datasets."""
-    sides = (
-        _folder_pairs(root, config) if config.layout == "folder" else _bbbc005_pairs(root, config)
-    )
+    if config.diameter is not None and config.size is not None:
+        raise InputError("data.diameter needs native-resolution training (data.size: null)")
+    if config.scale is not None and config.crop is None:
+        raise InputError("data.scale needs random crops (data.crop)")
+    readers = {"folder": _folder_pairs, "bbbc005": _bbbc005_pairs, "mix": _mixed_pairs}
+    if config.layout not in readers:
+        raise InputError(f"unknown layout {config.layout!r}; use {', '.join(readers)}")
+    sides = readers[config.layout](root, config)
     datasets = {}
     for side, pairs in sides.items():
         if not pairs and side != "test":
@@ -251,6 +266,9 @@ def cell_datasets(root: str | Path, config: CellDataConfig) -> dict[str, CellDat
                 augment=config.augment and train,
                 crop=config.crop if train else None,
                 distance=config.distance,
+                diameter=config.diameter,
+                scale=config.scale if train else None,
+                quality=QualityAugment() if config.quality and train else None,
             )
     return datasets
 
@@ -273,13 +291,37 @@ def _folder_pairs(root: str | Path, config: CellDataConfig) -> dict[str, list[Ce
     return {name: [p for p in pairs if side[p.image] == name] for name in SIDES}
 
 
+def _mixed_pairs(root: str | Path, config: CellDataConfig) -> dict[str, list[CellPair]]:
+    """Every sub-folder of ``root`` is one source (BBBC005 layout when it has BBBC005's images
+    folder, else Cellpose layout), split on its own; training pairs repeated so that each source
+    gives an epoch as many images as the largest."""
+    folders = sorted(p for p in Path(root).iterdir() if p.is_dir()) if Path(root).is_dir() else []
+    if not folders:
+        raise InputError(f"{root}: a mix layout needs one sub-folder per source; found none")
+    sources = [
+        _bbbc005_pairs(folder, config)
+        if (folder / IMAGES_DIR).is_dir()
+        else _folder_pairs(folder, config)
+        for folder in folders
+    ]
+    largest = max(len(source["train"]) for source in sources)
+    sides: dict[str, list[CellPair]] = {side: [] for side in SIDES}
+    for source in sources:
+        train = source["train"]
+        if train:
+            sides["train"] += train * (largest // len(train)) + train[: largest % len(train)]
+        sides["val"] += source["val"]
+        sides["test"] += source["test"]
+    return sides
+
+
 def cell_spec(config: CellTrainConfig, pairs: list[CellPair], sample: int = 16) -> CellSpec:
     """The inference spec of a cell model trained with ``config``: its threshold and mode, and
     for a native-resolution model the median nucleus diameter of (up to ``sample``) training
     images, so the predictor can bring other images to that size."""
     size = config.data.size
-    diameter = None
-    if size is None:
+    diameter = config.data.diameter
+    if size is None and diameter is None:
         step = max(len(pairs) // sample, 1)
         arrays = [load_pair(pair) for pair in pairs[::step][:sample]]
         diameter = median_diameter(
@@ -290,21 +332,32 @@ def cell_spec(config: CellTrainConfig, pairs: list[CellPair], sample: int = 16) 
         mode="native" if size is None else "resize",
         size=size,
         diameter=diameter,
+        estimate_diameter=config.data.diameter is not None,
     )
 
 
 def train_cells(
-    root: str | Path, out: str | Path, config: CellTrainConfig, resume: bool = False
+    root: str | Path,
+    out: str | Path,
+    config: CellTrainConfig,
+    init: str | Path | None = None,
+    resume: bool = False,
 ) -> FitResult:
-    """Train a cell segmentation model on a BBBC005-layout folder; write the run to ``out``."""
+    """Train a cell segmentation model on ``root`` (laid out as ``config.data.layout`` says),
+    from ``init``'s weights when given; write the run to ``out``."""
     if model_task(config.model.name) != "segmentation":
         raise InputError(f"{config.model.name!r} is not a segmentation model")
     datasets = cell_datasets(root, config.data)
     seed_everything(config.train.seed)
     model = create_model(config.model.name, **config.model.args)
+    if init is not None:
+        tensors, meta = load_checkpoint(init)
+        if meta.get("task") not in (None, "segmentation"):
+            raise InputError(f"{init}: a {meta.get('task')!r} checkpoint, not a cell model")
+        load_nets({"model": model}, tensors, str(init))
     task = SegmentationTask(model, config.optim, config.train.epochs)
     task.inference = spec_to_dict(cell_spec(config, datasets["train"].pairs))
-    run_config = {"data_root": str(root), **to_dict(config)}
+    run_config = {"data_root": str(root), **to_dict(config), "init": str(init) if init else None}
     # whole native-size images (validation, test) may differ in size: one per batch
     whole = 1 if config.data.size is None else config.train.batch_size
     trainer = Trainer(
