@@ -191,3 +191,28 @@ def test_evaluate_a_cellpose_style_folder(cli, tiny_checkpoint, tmp_path):
     assert classic["f1"] > 0.9 and classic["foreground_iou"] > 0.8 and classic["count_mae"] < 0.5
     assert 0 <= classic["ap"] <= 1 and set(classic["accuracy_by_iou"]) >= {"0.5", "0.9"}
     assert "watershed" in metrics["methods"] and (out / "overlays.png").stat().st_size > 0
+
+
+def test_evaluate_counts_predictions_on_unlabelled_nuclei(cli, tiny_checkpoint, tmp_path):
+    """A nucleus visible in the image but left out of the mask (an incomplete annotation) is
+    reported as a prediction touching no label, and the IoU without it is given beside."""
+    from bioscope.io import write_image
+
+    yy, xx = np.mgrid[:64, :80]
+    labels = np.zeros((64, 80), np.uint16)
+    for k, (y, x) in enumerate([(16, 16), (16, 50), (44, 20)], start=1):
+        labels[(yy - y) ** 2 + (xx - x) ** 2 <= 49] = k
+    unlabelled = (yy - 44) ** 2 + (xx - 60) ** 2 <= 49
+    image = ((labels > 0) | unlabelled) * 160 + 20
+    write_image(tmp_path / "data" / "f.png", image.astype(np.uint8))
+    write_image(tmp_path / "data" / "f_masks.png", labels)
+    out = tmp_path / "eval"
+    args = ["--model", str(tiny_checkpoint), "--method", "classic", "--diameter", "14"]
+    result = cli("cells", "evaluate", "--data", str(tmp_path / "data"), *args, "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    classic = json.loads((out / "metrics.json").read_text())["methods"]["classic"]
+    assert classic["unlabelled_predictions"] == 1
+    # a quarter of the predicted area is the unlabelled nucleus
+    assert classic["foreground_iou_labelled"] > 0.8
+    assert classic["foreground_iou"] < 0.8 * classic["foreground_iou_labelled"]
+    assert "classic: 1 predicted objects touch no labelled pixel" in result.stdout

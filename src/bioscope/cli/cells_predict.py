@@ -31,7 +31,7 @@ from bioscope.errors import BioscopeError, InputError
 from bioscope.evaluate.cells import evaluate_cells, summarise
 from bioscope.evaluate.folder import evaluate_folder, summarise_folder
 from bioscope.inference.cells import CellPredictor, Diameter, Segmentation
-from bioscope.inference.export import export_weights
+from bioscope.inference.formats import FORMATS, export_cell_model, sidecar_path
 from bioscope.io import IMAGE_SUFFIXES, atomic_write_text, read_image, write_image
 from bioscope.io.tables import csv_text
 from bioscope.report.cells import (
@@ -86,13 +86,38 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     _model_options(evaluate, several=True)
     evaluate.set_defaults(handler=run_evaluate)
 
-    export = sub.add_parser("export", help="strip a training checkpoint to its weights")
+    export = sub.add_parser(
+        "export",
+        help="write a model's weights, or its network as TorchScript or ONNX",
+        description="safetensors (default): strip a training checkpoint to its weights. "
+        "torchscript (.pt) or onnx (.onnx): the network alone, taking (N, 1, H, W) float32 "
+        "images normalised as bioscope normalises them (any H and W of at least 16) and "
+        "returning its logits; <file>.json beside it holds the inference spec and says how to "
+        "prepare the input. ONNX export needs pip install 'bioscope[export]'.",
+    )
     export.add_argument("checkpoint", type=Path, help="e.g. RUN/best.safetensors")
-    add_out(export, "file", "weights file to write", suffixes=(".safetensors",))
+    add_out(export, "file", "file to write (as --format says)", suffixes=tuple(FORMATS.values()))
+    export.add_argument(
+        "--format",
+        choices=tuple(FORMATS),
+        default="safetensors",
+        help="safetensors (weights, .safetensors; default), torchscript (.pt) or onnx (.onnx)",
+    )
     export.add_argument(
         "--threshold",
         type=float,
         help="mask threshold to record (choose it on validation data, not test)",
+    )
+    export.add_argument(
+        "--method",
+        choices=METHODS,
+        help="default counting method to record (choose it on validation data, not test)",
+    )
+    export.add_argument(
+        "--estimate-diameter",
+        action=argparse.BooleanOptionalAction,
+        help="record whether the model estimates the nucleus diameter of images when none is "
+        "given (a model trained at one diameter should)",
     )
     export.set_defaults(handler=run_export)
 
@@ -334,6 +359,11 @@ def _evaluate_pairs(args: argparse.Namespace, pairs: list[CellPair]) -> int:
     ]
     header = ["method", "foreground IoU", "precision@0.5", "recall@0.5", "F1@0.5", "AP 0.5..0.9"]
     print(markdown_table([*header, "count error %"], rows))
+    for name, m in summary["methods"].items():
+        print(
+            f"{name}: {m['unlabelled_predictions']} predicted objects touch no labelled pixel "
+            f"(foreground IoU without them {m['foreground_iou_labelled']:.3f})"
+        )
     print(f"wrote metrics.json, per_image.csv, overlays.png to {out}")
     return 0
 
@@ -364,7 +394,16 @@ def evaluation_table(summary: dict) -> str:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    """Handle ``bioscope cells export``."""
-    path = export_weights(args.checkpoint, args.out, "segmentation", threshold=args.threshold)
-    print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
+    """Handle ``bioscope cells export``: weights, or the network as TorchScript or ONNX with a
+    JSON sidecar; the spec overrides go into either."""
+    path = export_cell_model(
+        args.checkpoint,
+        args.out,
+        args.format,
+        threshold=args.threshold,
+        method=args.method,
+        estimate_diameter=args.estimate_diameter,
+    )
+    sidecar = "" if args.format == "safetensors" else f" and {sidecar_path(path)}"
+    print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB){sidecar}")
     return 0

@@ -143,7 +143,7 @@ class CellPredictor(Predictor):
     def classic(self, image: np.ndarray, diameter: Diameter = None) -> Segmentation:
         """The classic pipeline (:mod:`bioscope.classic`, no network) on the normalised image,
         for nuclei of ``diameter`` pixels (default, and ``"auto"``: estimated from the image)."""
-        grey, empty = self._prepare(image)
+        grey, empty = self._normalise(image)
         size = None if diameter in (None, "auto") else _positive(diameter)
         size = size or estimate_diameter(grey) or self.spec.diameter
         if size is None:
@@ -175,8 +175,8 @@ class CellPredictor(Predictor):
         factor = self.spec.diameter / size if size else 1.0
         return 1.0 if abs(factor - 1) < RESCALE_TOLERANCE else factor
 
-    def _prepare(self, raw: np.ndarray, diameter: Diameter = None) -> tuple[np.ndarray, bool]:
-        """The normalised image at the model's scale, and whether it looks empty."""
+    def _normalise(self, raw: np.ndarray) -> tuple[np.ndarray, bool]:
+        """The grey image normalised as the model was trained, and whether it looks empty."""
         if raw.ndim not in (2, 3) or min(raw.shape[:2]) < 1:
             raise InputError(f"expected an (H, W) or (H, W, 3) image, got shape {raw.shape}")
         image, empty = self.spec.normalization.normalize(to_grey(raw))
@@ -184,6 +184,11 @@ class CellPredictor(Predictor):
             raise InputError(
                 f"the image is constant (every pixel {raw.flat[0]}): nothing to segment"
             )
+        return image, empty
+
+    def _prepare(self, raw: np.ndarray, diameter: Diameter = None) -> tuple[np.ndarray, bool]:
+        """The normalised image at the model's scale, and whether it looks empty."""
+        image, empty = self._normalise(raw)
         factor = self._factor(diameter, image)
         if factor != 1.0:
             size = [max(round(n * factor), 1) for n in image.shape]

@@ -16,26 +16,31 @@ def export_weights(
     dest: str | os.PathLike[str],
     task: str,
     threshold: float | None = None,
+    method: str | None = None,
+    estimate_diameter: bool | None = None,
 ) -> Path:
     """Write the networks of a ``task`` training checkpoint without optimiser and RNG state.
 
     The metadata keeps what inference needs: task, network specs, training configuration, epoch,
     and the inference spec (the stored one, or one derived from the configuration of an older
     checkpoint), with ``threshold`` replacing a cell model's mask threshold (choose it on
-    validation data, not test).
+    validation data, not test), ``method`` its default counting method and ``estimate_diameter``
+    whether it estimates nucleus size when the caller gives none.
 
     Raises:
         InputError: ``source`` is not a ``task`` checkpoint, or ``threshold`` is given for a
-            model without one or lies outside (0, 1).
+            model without one or lies outside (0, 1), or ``method`` is unknown.
     """
     tensors, meta = load_checkpoint(source)
     if meta.get("task") != task:
         raise InputError(f"{source}: a {meta.get('task')!r} checkpoint, not a {task!r} one")
     spec = read_spec(meta, task)
-    if threshold is not None:
+    overrides = {"threshold": threshold, "method": method, "estimate_diameter": estimate_diameter}
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    if overrides:
         if not isinstance(spec, CellSpec):
-            raise InputError(f"a {task} model has no mask threshold")
-        spec = dataclasses.replace(spec, threshold=threshold)
+            raise InputError(f"a {task} model has no mask threshold, counting method or diameter")
+        spec = dataclasses.replace(spec, **overrides)
     weights = {k: v for k, v in tensors.items() if k.startswith("nets.")}
     keep = {
         k: meta[k]
