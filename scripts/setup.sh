@@ -22,7 +22,8 @@ if ! "$VENV/bin/python" -c "import torch" 2>/dev/null; then
         pip_install torch==2.13.0
     fi
 fi
-pip_install -e ".[dev]"
+# the export extra too: the test suite checks ONNX files with onnxruntime
+pip_install -e ".[dev,export]"
 # real annotated nuclei (BSD-3, 6.9 MB) for `--data ndev-scratch-assay`: the data only; bioscope
 # reads the TIFF itself, so the wheel's reader dependencies (bioio) are not needed
 pip_install --no-deps ndev-sampledata==0.0.3

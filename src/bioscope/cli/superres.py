@@ -17,7 +17,7 @@ from bioscope.data.mri import AXES
 from bioscope.data.superres import builtin_slices, split_volumes, volume_paths, volume_slices
 from bioscope.device import DEVICES
 from bioscope.errors import InputError
-from bioscope.inference.export import export_weights
+from bioscope.inference.formats import FORMATS, export_sr_model, sidecar_path
 from bioscope.inference.superres import SRPredictor
 from bioscope.io import IMAGE_SUFFIXES, read_volume, write_image, write_nifti
 from bioscope.io.atomic import atomic_path
@@ -158,9 +158,27 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     )
     evaluate.set_defaults(handler=run_evaluate)
 
-    export = sub.add_parser("export", help="strip a training checkpoint to its weights")
+    export = sub.add_parser(
+        "export",
+        help="write a model's weights, or its network at one scale as TorchScript or ONNX",
+        description="safetensors (default): strip a training checkpoint to its weights (any "
+        "scale). torchscript (.pt) or onnx (.onnx): the network at the one --scale, taking "
+        "(N, 1, h, w) float32 images in the model's units and returning (N, 1, floor(s h), "
+        "floor(s w)); export one file per scale. <file>.json beside it holds the inference "
+        "spec and says how to prepare the input. ONNX export needs pip install "
+        "'bioscope[export]'.",
+    )
     export.add_argument("checkpoint", type=Path, help="e.g. RUN/best.safetensors")
-    add_out(export, "file", "weights file to write", suffixes=(".safetensors",))
+    add_out(export, "file", "file to write (as --format says)", suffixes=tuple(FORMATS.values()))
+    export.add_argument(
+        "--format",
+        choices=tuple(FORMATS),
+        default="safetensors",
+        help="safetensors (weights, .safetensors; default), torchscript (.pt) or onnx (.onnx)",
+    )
+    export.add_argument(
+        "--scale", help="the scale built into a torchscript or onnx file, e.g. 2, 4 or 2.5"
+    )
     export.set_defaults(handler=run_export)
 
 
@@ -366,7 +384,9 @@ def write_result(out: Path, result: Volume, dtype: str) -> Path:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    """Handle ``bioscope sr export``."""
-    path = export_weights(args.checkpoint, args.out, "superres")
-    print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
+    """Handle ``bioscope sr export``: weights, or the network at one scale as TorchScript or
+    ONNX with a JSON sidecar."""
+    path = export_sr_model(args.checkpoint, args.out, args.format, args.scale)
+    sidecar = "" if args.format == "safetensors" else f" and {sidecar_path(path)}"
+    print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB){sidecar}")
     return 0

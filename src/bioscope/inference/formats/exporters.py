@@ -208,10 +208,10 @@ def _cell_input(spec: CellSpec) -> dict[str, Any]:
         "vertical pixel differences / sqrt(2); not clipped",
     ]
     if spec.diameter is not None:
+        estimated = " (bioscope estimates d per image)" if spec.estimate_diameter else ""
         steps.append(
             f"rescale (bilinear, no antialiasing) by {spec.diameter:g} / d for nuclei d pixels "
-            "across, so they appear at the training diameter "
-            + ("(bioscope estimates d per image)" if spec.estimate_diameter else "")
+            f"across, so they appear at the training diameter{estimated}"
         )
     if spec.mode == "resize":
         steps.append(f"resize to {spec.size} x {spec.size} (bilinear, antialiased)")

@@ -24,7 +24,7 @@ from torch import nn
 from bioscope.errors import InputError
 from bioscope.io.atomic import atomic_path
 
-#: ONNX opset of exported files (onnxruntime 1.16 and later run it).
+#: ONNX opset of exported files (IR version 10: onnxruntime 1.17 and later).
 OPSET = 20
 #: What ``pip`` installs for ONNX export and checks.
 EXTRA_HINT = "pip install 'bioscope[export]'"
