@@ -150,3 +150,21 @@ def test_distance_target_peaks_once_per_cell(pairs):
     assert float(distance.max()) == 1.0 and float(distance[labels == 0].max()) == 0.0
     for index in labels.unique()[1:]:
         assert float(distance[labels == index].max()) == pytest.approx(1.0)
+
+
+def test_a_single_nucleus_on_smooth_noise_is_not_stretched_into_nuclei():
+    """One nucleus in a BBBC005 field blurred at F4: the high percentile lies in the background,
+    whose blurred 8-bit noise has almost no pixel differences (the noise floor cannot see it);
+    the stretch cap keeps that background dark instead of spanning 0..1."""
+    from bioscope.data.intensity import MAX_STRETCH, PercentileNorm, noise_sigma
+    from bioscope.samples import nuclei_field
+
+    image, labels = nuclei_field(count=1, blur=4, seed=3)
+    assert noise_sigma(image) == 0.0  # what defeats the noise floor
+    normalised = PercentileNorm()(image)
+    background = normalised[labels == 0]
+    assert np.percentile(background, 99.8) <= 1.5 / MAX_STRETCH
+    assert normalised[labels > 0].max() > 5 * np.percentile(background, 99.8)
+    busy, _ = nuclei_field(count=60, blur=4, seed=3)  # a usual field: percentiles as before
+    plain = (busy - np.percentile(busy, 1)) / np.ptp(np.percentile(busy, [1, 99.8]))
+    np.testing.assert_allclose(PercentileNorm()(busy), plain, atol=1e-5)

@@ -111,3 +111,10 @@ def test_bad_images(tiny):
         tiny.segment(np.full((16, 16), np.nan, np.float32))
     with pytest.raises(InputError, match=r"\(H, W\) or \(H, W, 3\)"):
         tiny.segment(np.zeros((16, 16, 4), np.uint8))
+
+
+@pytest.mark.parametrize("blur", [1, 4, 7])
+def test_a_field_with_one_nucleus_counts_one(shipped, blur):
+    """The case that failed on the corrected simulator: one nucleus on blurred 8-bit noise."""
+    image, labels = nuclei_field(count=1, blur=blur, seed=3)
+    assert int(labels.max()) == 1 and shipped.segment(image).count == 1
