@@ -12,7 +12,9 @@ from tqdm import tqdm
 
 from bioscope.cli.args import add_out, positive_int, run_config
 from bioscope.cli.inputs import GLOB_CHARS, expand_inputs
-from bioscope.data.degrade import as_scale, degrade
+from bioscope.data.degradations import KINDS, degrade_with
+from bioscope.data.degrade import as_scale
+from bioscope.data.kspace import WINDOWS, add_rician_noise
 from bioscope.data.mri import AXES
 from bioscope.data.superres import builtin_slices, split_volumes, volume_paths, volume_slices
 from bioscope.device import DEVICES
@@ -51,17 +53,31 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
     deg = sub.add_parser(
         "degrade",
-        help="write the low-resolution version, as training makes it",
+        help="write the low-resolution version (bicubic, as training makes it, or k-space)",
         description="Crop to an exact multiple of the scale's numerator and downsample with "
-        "antialiased bicubic (exact rational geometry; pixel-centre alignment). A volume is "
-        "degraded in-plane, slice by slice along --axis, and written as NIfTI with its affine.",
+        "antialiased bicubic, or (--kind kspace) keep the centre of k-space as a scanner does, "
+        "optionally apodized (exact rational geometry; pixel-centre alignment; --snr adds "
+        "Rician noise). A volume is degraded in-plane, slice by slice along --axis, and written "
+        "as NIfTI with its affine.",
     )
     deg.add_argument("input", type=Path)
     deg.add_argument("--scale", required=True, help="e.g. 2, 2.5, 3.7 (1.1..4.0)")
     add_out(deg, "file", ".nii/.nii.gz for volumes; .png, .tif, .npy or .nii for 2-D images")
     deg.add_argument("--axis", choices=tuple(AXES), default="axial", help="slice axis of a volume")
     deg.add_argument("--volume", type=int, help="volume of a 4-D file (0-based)")
-    deg.add_argument("--blur-sigma", type=float, default=0.0, help="Gaussian blur before sampling")
+    deg.add_argument("--kind", choices=KINDS, default="bicubic", help="bicubic (default) or kspace")
+    deg.add_argument(
+        "--window", choices=WINDOWS, default="none", help="k-space apodization (--kind kspace)"
+    )
+    deg.add_argument(
+        "--blur-sigma", type=float, default=0.0, help="Gaussian blur before sampling (bicubic)"
+    )
+    deg.add_argument(
+        "--snr",
+        type=float,
+        help="add Rician noise: sigma = 99th percentile / SNR (magnitude of complex noise)",
+    )
+    deg.add_argument("--seed", type=int, default=0, help="seed of the noise (default 0)")
     deg.add_argument("--allow-any-scale", action="store_true", help="scales outside 1.1..4.0")
     deg.set_defaults(handler=run_degrade)
 
@@ -220,17 +236,25 @@ def run_degrade(args: argparse.Namespace) -> int:
     if volume.is_volume:
         axis = AXES[args.axis]
         moved = np.moveaxis(volume.data, axis, 0)  # (slices, a, b): in-plane axes last
-        _, lr = degrade(moved, scale, args.blur_sigma)
+        lr = _low_resolution(moved, scale, args)
         data = np.moveaxis(lr, 0, axis)
         affine = resampled_affine(volume.affine, float(scale), axis)
         write_nifti(out, data, affine, like=volume.header)  # header and disk axis order kept
     else:
-        _, lr = degrade(volume.data, scale, args.blur_sigma)
+        lr = _low_resolution(volume.data, scale, args)
         png = out.suffix.lower() == ".png"  # the input's integer type; float32 elsewhere
         write_plane(out, cast_to(lr, volume.dtype) if png else lr.astype(np.float32))
     shape = list((data if volume.is_volume else lr).shape)
     print(f"{args.input} {list(volume.data.shape)} -> {out} {shape} (scale {scale})")
     return 0
+
+
+def _low_resolution(hr: np.ndarray, scale: Fraction, args: argparse.Namespace) -> np.ndarray:
+    """The LR image of ``sr degrade``: the chosen degradation, then the optional noise."""
+    _, lr = degrade_with(args.kind, hr, scale, blur_sigma=args.blur_sigma, window=args.window)
+    if args.snr is not None:
+        lr = add_rician_noise(lr, args.snr, np.random.default_rng(args.seed))
+    return lr
 
 
 def write_plane(path: Path, image: np.ndarray) -> Path:
