@@ -52,7 +52,7 @@ def segment(
         image: grey ``(H, W)`` or RGB ``(H, W, 3)``, any dtype (a 12-bit camera's uint16 is fine).
         model: a predictor from :func:`load_cell_model`, a checkpoint path, or the shipped model.
         diameter: typical nucleus diameter in pixels, or ``"auto"`` (estimated from the image);
-            with none, the model's default (the shipped model estimates it).
+            with none, as the model's spec says (the shipped model takes images as they are).
         threshold: mask threshold (default: the model's).
         method: counting method (default: the model's; see ``bioscope cells count --help``).
         device: ``auto``, ``cpu`` or ``cuda`` (ignored when ``model`` is a predictor).

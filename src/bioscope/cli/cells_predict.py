@@ -164,8 +164,8 @@ def _model_options(parser: argparse.ArgumentParser, several: bool = False) -> No
         "--diameter",
         help="typical nucleus diameter in pixels (images are rescaled so nuclei appear at the "
         "model's training diameter), or auto (estimated per image, no network); with none "
-        "given, models trained at one diameter (the shipped one) and --method classic "
-        "estimate it",
+        "given, the model's spec decides (the shipped model takes images as they are) and "
+        "--method classic estimates it",
     )
     parser.add_argument(
         "--device", choices=DEVICES, default="auto", help="auto (CUDA when present), cpu, cuda"

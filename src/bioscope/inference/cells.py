@@ -121,8 +121,8 @@ class CellPredictor(Predictor):
             images: 2-D grey or ``(H, W, 3)`` RGB images, any dtype.
             diameter: typical nucleus diameter in pixels, or ``"auto"`` to estimate it per image
                 (:func:`~bioscope.classic.estimate_diameter`); the images are rescaled so their
-                nuclei appear at the model's diameter. ``None``: the spec's default (estimate
-                for a model trained at one diameter, else take images as they are).
+                nuclei appear at the model's diameter. ``None``: as the spec's
+                ``estimate_diameter`` says (estimate per image, or take images as they are).
         """
         if self.spec.method == "classic":
             return [self.classic(image, diameter) for image in images]
