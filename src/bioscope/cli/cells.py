@@ -101,8 +101,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     )
     train.add_argument(
         "--layout",
-        choices=("bbbc005", "folder"),
-        help="folder: images with Cellpose-style masks (<name>_masks.png beside each image)",
+        choices=("bbbc005", "folder", "mix"),
+        help="folder: images with Cellpose-style masks (<name>_masks.png beside each image); "
+        "mix: one sub-folder per source (either layout), drawn equally",
     )
     train.add_argument(
         "--masks", type=Path, help="folder of same-named masks (implies --layout folder)"

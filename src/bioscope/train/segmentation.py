@@ -295,7 +295,12 @@ def _mixed_pairs(root: str | Path, config: CellDataConfig) -> dict[str, list[Cel
     """Every sub-folder of ``root`` is one source (BBBC005 layout when it has BBBC005's images
     folder, else Cellpose layout), split on its own; training pairs repeated so that each source
     gives an epoch as many images as the largest."""
-    folders = sorted(p for p in Path(root).iterdir() if p.is_dir()) if Path(root).is_dir() else []
+    root = Path(root)
+    folders = (
+        sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+        if root.is_dir()
+        else []
+    )
     if not folders:
         raise InputError(f"{root}: a mix layout needs one sub-folder per source; found none")
     sources = [
