@@ -22,6 +22,7 @@ before any blur: the visible nucleus, not its halo.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -146,7 +147,13 @@ def _draw_nuclei(
     return optical, _relabel(labels)
 
 
-def _proposer(shape, wanted, diameter, rng, params):
+def _proposer(
+    shape: tuple[int, int],
+    wanted: int,
+    diameter: float,
+    rng: np.random.Generator,
+    params: RandomisedParams,
+) -> Callable[[], np.ndarray]:
     """A function that draws candidate centres: uniform, or near one of a few cluster centres."""
     size = np.asarray(shape, float)
     clustered = rng.uniform(0, params.cluster_fraction)
@@ -168,12 +175,21 @@ def _elongate(outline: np.ndarray, ratio: float, rng: np.random.Generator) -> np
     return stretched @ turn.T
 
 
-def _raster(outline: np.ndarray, centre: np.ndarray, shape: tuple[int, int]):
+def _raster(
+    outline: np.ndarray, centre: np.ndarray, shape: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray]:
     points = outline + centre
     return rasterise_polygon(points[:, 0], points[:, 1], shape)
 
 
-def _paint(rows, cols, radius, is_mitotic, shape, rng: np.random.Generator) -> np.ndarray:
+def _paint(
+    rows: np.ndarray,
+    cols: np.ndarray,
+    radius: float,
+    is_mitotic: bool,
+    shape: tuple[int, int],
+    rng: np.random.Generator,
+) -> np.ndarray:
     """One nucleus's fluorescence in a window around it: texture, nucleoli, defocus."""
     top, left = rows.min(), cols.min()
     pad = int(np.ceil(radius * 0.5)) + 2
@@ -181,7 +197,7 @@ def _paint(rows, cols, radius, is_mitotic, shape, rng: np.random.Generator) -> n
     mask = np.zeros(box)
     mask[rows - top + pad, cols - left + pad] = 1.0
     if is_mitotic:
-        texture = 1.5 + 0.5 * rng.uniform(size=box) * 0.2
+        texture = 1.5 + 0.1 * rng.uniform(size=box)  # condensed: bright and even
     else:
         texture = fractal_texture(box, rng, 4, 0.6, rng.uniform(0.3, 0.85))
         for _ in range(rng.integers(0, 4)):
@@ -197,7 +213,15 @@ def _paint(rows, cols, radius, is_mitotic, shape, rng: np.random.Generator) -> n
     return out
 
 
-def _nucleolus(box, rows, cols, r0, c0, radius, rng: np.random.Generator) -> np.ndarray:
+def _nucleolus(
+    box: tuple[int, int],
+    rows: np.ndarray,
+    cols: np.ndarray,
+    r0: int,
+    c0: int,
+    radius: float,
+    rng: np.random.Generator,
+) -> np.ndarray:
     """A smooth spot inside the nucleus that darkens (or brightens) the chromatin."""
     pick = rng.integers(rows.size)
     centre = (rows[pick] - r0, cols[pick] - c0)
