@@ -340,6 +340,9 @@ def test_interrupted_predict_leaves_whole_files(tmp_path, tiny_checkpoint):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # a shell that starts the test suite in the background ignores SIGINT, and children
+        # inherit that: give the command line the disposition a user's terminal gives it
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and len(list(out.glob("*_overlay.png"))) < 3:
