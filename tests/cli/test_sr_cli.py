@@ -179,6 +179,24 @@ def test_train_then_evaluate(cli, tmp_path):
     )
 
 
+def test_evaluate_under_both_degradations(cli, tmp_path):
+    """Bicubic and k-space LR inputs, each in its own folder, bicubic interpolation scored on
+    both: the k-space LR of the same slices is another image, so the scores differ."""
+    args = ["--models", "bicubic", "--scales", "2", "--degradation", "bicubic,kspace"]
+    result = cli("sr", "evaluate", *args, "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert "LR made by kspace:" in result.stdout
+    scores = {
+        kind: json.loads((tmp_path / kind / "metrics.json").read_text())
+        for kind in ("bicubic", "kspace")
+    }
+    assert scores["kspace"]["degradation"] == "kspace"
+    psnrs = [scores[k]["scales"]["2.0"]["bicubic"]["psnr"] for k in ("bicubic", "kspace")]
+    assert all(20 < p < 45 for p in psnrs) and abs(psnrs[0] - psnrs[1]) > 0.1
+    bad = cli("sr", "evaluate", "--degradation", "gibbs", "--out", str(tmp_path / "b"))
+    assert bad.returncode == 1 and "unknown degradation ['gibbs']" in bad.stderr
+
+
 def test_evaluate_refuses_untrained_models_and_bad_configs(cli, tmp_path):
     result = cli("sr", "evaluate", "--models", "srgan", "--out", str(tmp_path))
     assert result.returncode == 1 and "ships no trained srgan weights" in result.stderr

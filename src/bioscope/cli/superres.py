@@ -168,6 +168,13 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         help="comma-separated NAME=PATH, e.g. meta-srgan=runs/sr/best.safetensors",
     )
     evaluate.add_argument("--scales", default="1.5,2,2.5,3,3.5,4", help="comma-separated scales")
+    evaluate.add_argument(
+        "--degradation",
+        default="bicubic",
+        help="comma-separated ways to make the LR input: bicubic (default; as training makes "
+        "it), kspace (the centre of k-space, as a scanner acquires it); with several, each "
+        "writes to OUT/<name>/",
+    )
     add_out(evaluate, "folder", "output folder (made if missing)")
     evaluate.add_argument(
         "--device", choices=DEVICES, default="auto", help="auto (CUDA when present), cpu, cuda"
@@ -319,10 +326,19 @@ def run_evaluate(args: argparse.Namespace) -> int:
         slices = builtin_slices()["test"]
     else:
         slices = volume_slices(split_volumes(volume_paths(args.data))["test"])
-    with tqdm(total=len(slices), unit="slice", desc="evaluate", disable=None) as bar:
-        summary = write_sr_evaluation(args.out, models, slices, scales, args.data, bar.update)
-    print(sr_table(summary))
-    print(f"wrote metrics.json, per_slice.csv, table.md and figures to {args.out}")
+    kinds = [k for k in args.degradation.split(",") if k]
+    unknown = [k for k in kinds if k not in KINDS]
+    if unknown or not kinds:
+        raise InputError(f"unknown degradation {unknown or kinds}; use {', '.join(KINDS)}")
+    for kind in kinds:
+        out = args.out / kind if len(kinds) > 1 else args.out
+        with tqdm(total=len(slices), unit="slice", desc=kind, disable=None) as bar:
+            summary = write_sr_evaluation(
+                out, models, slices, scales, args.data, bar.update, degradation=kind
+            )
+        print(f"LR made by {kind}:")
+        print(sr_table(summary))
+        print(f"wrote metrics.json, per_slice.csv, table.md and figures to {out}")
     return 0
 
 

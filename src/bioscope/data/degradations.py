@@ -16,8 +16,8 @@ from typing import Literal
 
 import numpy as np
 
-from bioscope.data.degrade import degrade
-from bioscope.data.kspace import Window, degrade_kspace
+from bioscope.data.degrade import degrade, resample_matrix
+from bioscope.data.kspace import Window, degrade_kspace, kspace_matrix
 from bioscope.errors import InputError
 
 Kind = Literal["bicubic", "kspace"]
@@ -45,4 +45,14 @@ def degrade_with(
         if blur_sigma:
             raise InputError("--blur-sigma applies to --kind bicubic only")
         return degrade_kspace(hr, scale, window)
+    raise InputError(f"unknown degradation {kind!r}; use {', '.join(KINDS)}")
+
+
+def lr_matrix(kind: Kind, hr: int, scale: Fraction) -> np.ndarray:
+    """The dense ``(h, H)`` matrix of degradation ``kind`` along one axis of length ``hr``
+    (a multiple of the scale's numerator), for batched degradation of small patches."""
+    if kind == "bicubic":
+        return resample_matrix(hr, scale)
+    if kind == "kspace":
+        return kspace_matrix(hr, scale)
     raise InputError(f"unknown degradation {kind!r}; use {', '.join(KINDS)}")

@@ -27,7 +27,8 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from bioscope.data.degrade import ScaleSampler, crop_to_scale, resample_matrix
+from bioscope.data.degradations import Kind, lr_matrix
+from bioscope.data.degrade import ScaleSampler, crop_to_scale
 from bioscope.data.mri import (
     Axis,
     BandSplit,
@@ -197,10 +198,11 @@ class ScaleBatch:
         return make_pair(torch.stack(list(items)), self.sampler())
 
 
-def make_pair(hr: torch.Tensor, scale: Fraction) -> dict[str, object]:
-    """Crop ``hr`` ``(B, C, H, W)`` for ``scale`` and degrade it: ``{"lr", "hr", "scale"}``."""
+def make_pair(hr: torch.Tensor, scale: Fraction, kind: Kind = "bicubic") -> dict[str, object]:
+    """Crop ``hr`` ``(B, C, H, W)`` for ``scale`` and degrade it by ``kind`` (see
+    :mod:`bioscope.data.degradations`): ``{"lr", "hr", "scale"}``."""
     hr = crop_to_scale(hr, scale)
-    rows = torch.from_numpy(resample_matrix(hr.shape[-2], scale)).to(hr.dtype)
-    cols = torch.from_numpy(resample_matrix(hr.shape[-1], scale)).to(hr.dtype)
+    rows = torch.from_numpy(lr_matrix(kind, hr.shape[-2], scale)).to(hr.dtype)
+    cols = torch.from_numpy(lr_matrix(kind, hr.shape[-1], scale)).to(hr.dtype)
     lr = rows @ hr @ cols.T
     return {"lr": lr.contiguous(), "hr": hr.contiguous(), "scale": str(scale)}

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from bioscope.data.degradations import Kind
 from bioscope.data.mri import informative_crop
 from bioscope.data.superres import make_pair
 from bioscope.errors import InputError
@@ -34,15 +35,17 @@ def evaluate_sr(
     scales: Sequence[Fraction],
     crop: int = 160,
     progress: Callable[[int], None] | None = None,
+    degradation: Kind = "bicubic",
 ) -> list[dict[str, Any]]:
-    """One row per (slice, scale, model): psnr, ssim, paper_psnr, ms."""
+    """One row per (slice, scale, model): psnr, ssim, paper_psnr, ms; the LR made by
+    ``degradation`` (bicubic, or k-space truncation as a scanner acquires it)."""
     if not slices:
         raise InputError("no slices to evaluate")
     rows = []
     for index, image in enumerate(slices):
         hr = torch.from_numpy(informative_crop(image, crop).astype(np.float32))[None, None]
         for scale in scales:
-            pair = make_pair(hr, scale)
+            pair = make_pair(hr, scale, degradation)
             for name, model in models.items():
                 if not model.supports(scale):
                     continue
@@ -113,12 +116,13 @@ def sweep(
     image: np.ndarray,
     scales: Sequence[Fraction],
     crop: int = 160,
+    degradation: Kind = "bicubic",
 ) -> tuple[np.ndarray, list[Panel]]:
     """The HR crop of ``image`` and every model's upscaled LR at every scale it supports."""
     hr = torch.from_numpy(informative_crop(image, crop).astype(np.float32))[None, None]
     panels = []
     for scale in scales:
-        pair = make_pair(hr, scale)
+        pair = make_pair(hr, scale, degradation)
         cut = border(float(scale))
         for name, model in models.items():
             if model.supports(scale):

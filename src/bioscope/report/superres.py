@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
+from bioscope.data.degradations import Kind
 from bioscope.evaluate.superres import Panel, evaluate_sr, summarise_sr, sweep
 from bioscope.inference.superres import SRPredictor
 from bioscope.io import atomic_write_text
@@ -28,17 +29,19 @@ def write_sr_evaluation(
     scales: Sequence[Fraction],
     data: str,
     progress: Callable[[int], None] | None = None,
+    degradation: Kind = "bicubic",
 ) -> dict[str, Any]:
-    """Score ``models`` on ``slices`` at ``scales``; write ``metrics.json``, ``per_slice.csv``,
-    ``table.md``, ``comparison.png`` and ``scale_sweep.png`` to ``out``; return the summary."""
+    """Score ``models`` on ``slices`` at ``scales`` with LR images made by ``degradation``;
+    write ``metrics.json``, ``per_slice.csv``, ``table.md``, ``comparison.png`` and
+    ``scale_sweep.png`` to ``out``; return the summary."""
     out = Path(out)
-    rows = evaluate_sr(models, slices, scales, progress=progress)
+    rows = evaluate_sr(models, slices, scales, progress=progress, degradation=degradation)
     params = {n: sum(p.numel() for p in m.net.parameters()) for n, m in models.items()}
-    summary = {"data": data, **summarise_sr(rows, params)}
+    summary = {"data": data, "degradation": degradation, **summarise_sr(rows, params)}
     atomic_write_text(out / "metrics.json", json.dumps(summary, indent=2))
     atomic_write_text(out / "per_slice.csv", csv_text(rows))
     atomic_write_text(out / "table.md", sr_table(summary) + "\n")
-    hr, panels = sweep(models, slices[len(slices) // 2], scales)
+    hr, panels = sweep(models, slices[len(slices) // 2], scales, degradation=degradation)
     nearest_x2 = min(scales, key=lambda s: (abs(s - 2), -s))
     plot_comparison(hr, panels, nearest_x2, out / "comparison.png")
     learned = [n for n in models if n != "bicubic"]
