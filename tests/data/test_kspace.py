@@ -75,3 +75,33 @@ def test_rician_noise_is_positive_and_at_the_asked_level():
     assert background.mean() == pytest.approx(5.0 * np.sqrt(np.pi / 2), rel=0.05)
     with pytest.raises(InputError, match="SNR must be a positive"):
         add_rician_noise(image, snr=0, rng=np.random.default_rng(0))
+
+
+def test_minibatches_draw_their_degradation_from_the_mixture():
+    import torch
+
+    from bioscope.data.degradations import DegradationSampler
+    from bioscope.data.degrade import ScaleSampler
+    from bioscope.data.superres import ScaleBatch
+
+    torch.manual_seed(0)
+    sampler = DegradationSampler({"bicubic": 1, "kspace": 3})
+    kinds = [sampler() for _ in range(400)]
+    assert 0.65 < kinds.count("kspace") / 400 < 0.85
+    only = DegradationSampler({"kspace": 1.0})
+    patches = [torch.rand(1, 40, 40) for _ in range(2)]
+    batch = ScaleBatch(ScaleSampler(2, 2, 1), only)(patches)
+    expected = degrade_kspace(torch.stack(patches).numpy(), 2)[1]
+    np.testing.assert_allclose(batch["lr"].numpy(), expected, atol=1e-5)
+    for bad in ({"gibbs": 1}, {"kspace": -1}, {"bicubic": 0}):
+        with pytest.raises(InputError, match="degradation"):
+            DegradationSampler(bad)
+
+
+def test_training_configuration_takes_a_degradation_mixture():
+    from bioscope.train.config import from_dict
+    from bioscope.train.superres import SRTrainConfig
+
+    config = from_dict(SRTrainConfig, {"data": {"degradations": {"bicubic": 1, "kspace": 1}}})
+    assert config.data.degradations == {"bicubic": 1, "kspace": 1}
+    assert from_dict(SRTrainConfig, {}).data.degradations == {"bicubic": 1.0}

@@ -11,10 +11,13 @@ NIfTI affine never needs to know which one made an LR image.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from fractions import Fraction
 from typing import Literal
 
 import numpy as np
+import torch
 
 from bioscope.data.degrade import degrade, resample_matrix
 from bioscope.data.kspace import Window, degrade_kspace, kspace_matrix
@@ -46,6 +49,31 @@ def degrade_with(
             raise InputError("--blur-sigma applies to --kind bicubic only")
         return degrade_kspace(hr, scale, window)
     raise InputError(f"unknown degradation {kind!r}; use {', '.join(KINDS)}")
+
+
+class DegradationSampler:
+    """One degradation per minibatch, drawn with the given weights (``{"bicubic": 1,
+    "kspace": 1}``: half and half). Draws from torch's global generator, so a seeded or resumed
+    run repeats, as :class:`~bioscope.data.degrade.ScaleSampler` does.
+
+    Raises:
+        InputError: an unknown kind, or weights that are not finite, not >= 0, or all zero.
+    """
+
+    def __init__(self, weights: Mapping[str, float]):
+        unknown = [k for k in weights if k not in KINDS]
+        if unknown:
+            raise InputError(f"unknown degradation {unknown}; use {', '.join(KINDS)}")
+        values = [float(v) for v in weights.values()]
+        if not values or any(not math.isfinite(v) or v < 0 for v in values) or sum(values) == 0:
+            raise InputError(f"degradation weights must be >= 0 and not all 0, got {weights}")
+        self.kinds: list[Kind] = [k for k in weights]  # type: ignore[misc]
+        self.weights = torch.tensor(values, dtype=torch.float64)
+
+    def __call__(self) -> Kind:
+        if len(self.kinds) == 1:
+            return self.kinds[0]
+        return self.kinds[int(torch.multinomial(self.weights, 1).item())]
 
 
 def lr_matrix(kind: Kind, hr: int, scale: Fraction) -> np.ndarray:

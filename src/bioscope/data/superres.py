@@ -27,7 +27,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from bioscope.data.degradations import Kind, lr_matrix
+from bioscope.data.degradations import DegradationSampler, Kind, lr_matrix
 from bioscope.data.degrade import ScaleSampler, crop_to_scale
 from bioscope.data.mri import (
     Axis,
@@ -187,15 +187,17 @@ class HRPatches(Dataset):
 
 
 class ScaleBatch:
-    """``collate_fn`` that gives a whole minibatch one scale: HR patches are cropped to exact
-    multiples for it and degraded. Returns ``{"lr", "hr", "scale"}`` (scale as a string
-    fraction, e.g. ``"27/10"``)."""
+    """``collate_fn`` that gives a whole minibatch one scale and one degradation: HR patches are
+    cropped to exact multiples for the scale and degraded. Returns ``{"lr", "hr", "scale"}``
+    (scale as a string fraction, e.g. ``"27/10"``)."""
 
-    def __init__(self, sampler: ScaleSampler):
+    def __init__(self, sampler: ScaleSampler, degradations: DegradationSampler | None = None):
         self.sampler = sampler
+        self.degradations = degradations or DegradationSampler({"bicubic": 1.0})
 
     def __call__(self, items: Sequence[torch.Tensor]) -> dict[str, object]:
-        return make_pair(torch.stack(list(items)), self.sampler())
+        scale = self.sampler()
+        return make_pair(torch.stack(list(items)), scale, self.degradations())
 
 
 def make_pair(hr: torch.Tensor, scale: Fraction, kind: Kind = "bicubic") -> dict[str, object]:

@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from bioscope.data.degradations import DegradationSampler
 from bioscope.data.degrade import ScaleSampler
 from bioscope.data.mri import Axis
 from bioscope.data.superres import (
@@ -60,6 +61,9 @@ class SRDataConfig:
         modality: BraTS modality (file suffix).
         scales: ``[low, high, step]`` of the per-minibatch scale (x2 models: ``[2, 2, 1]``).
         val_scales: scales validation reports (their mean PSNR is ``val_psnr``).
+        degradations: how training LR is made, one per minibatch drawn with these weights
+            (``{bicubic: 1, kspace: 1}``: half and half; see
+            :mod:`bioscope.data.degradations`); validation stays bicubic.
     """
 
     source: str = "builtin"
@@ -69,6 +73,7 @@ class SRDataConfig:
     scales: tuple[float, float, float] = (1.1, 4.0, 0.1)
     val_scales: tuple[float, ...] = (1.5, 2.0, 3.0, 4.0)
     patches: PatchConfig = field(default_factory=PatchConfig)
+    degradations: dict[str, float] = field(default_factory=lambda: {"bicubic": 1.0})
 
 
 @dataclass
@@ -274,6 +279,8 @@ def train_superres(
         config.train,
         out,
         run_config,
-        collate=ScaleBatch(ScaleSampler(low, high, step)),
+        collate=ScaleBatch(
+            ScaleSampler(low, high, step), DegradationSampler(config.data.degradations)
+        ),
     )
     return trainer.fit(resume=resume)
