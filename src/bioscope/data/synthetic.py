@@ -20,10 +20,12 @@ the order of work.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -117,17 +119,9 @@ def simulate_bbbc005(
         A :class:`SimulationSummary` of the files and cells written.
     """
     plan = plan or SimulationPlan()
-    if workers < 1:
-        raise InputError(f"workers must be >= 1, got {workers}")
     root = Path(out)
     jobs = [(root, plan, count, site) for count, site in plan.fields]
-    rows: list[dict[str, object]] = []
-    if workers == 1:
-        results = map(_write_field, jobs)
-        rows = _collect(results, progress)
-    else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            rows = _collect(pool.map(_write_field, jobs, chunksize=1), progress)
+    rows = _run(_write_field, jobs, workers, 1, progress)
     atomic_write_text(root / TRUTH_DIR / CELLS_CSV, csv_text(rows))
     per_field = {(r["field"]): (r["requested_count"], r["placed_count"]) for r in rows}
     return SimulationSummary(
@@ -141,12 +135,28 @@ def simulate_bbbc005(
     )
 
 
-def _collect(results, progress: Callable[[int], None] | None) -> list[dict[str, object]]:
+def _run(
+    write: Callable[[Any], list[dict[str, object]]],
+    jobs: Sequence[Any],
+    workers: int,
+    chunksize: int,
+    progress: Callable[[int], None] | None,
+) -> list[dict[str, object]]:
+    """``write`` every job (in this process, or over ``workers`` processes), in order; the CSV
+    rows they return, joined; ``progress`` told each job's number of rows."""
+    if workers < 1:
+        raise InputError(f"workers must be >= 1, got {workers}")
     rows: list[dict[str, object]] = []
-    for field_rows in results:
-        rows.extend(field_rows)
-        if progress is not None:
-            progress(len(field_rows))
+    with ExitStack() as stack:
+        if workers == 1:
+            results: Iterable[list[dict[str, object]]] = map(write, jobs)
+        else:
+            pool = stack.enter_context(ProcessPoolExecutor(max_workers=workers))
+            results = pool.map(write, jobs, chunksize=chunksize)
+        for job_rows in results:
+            rows.extend(job_rows)
+            if progress is not None:
+                progress(len(job_rows))
     return rows
 
 
@@ -205,29 +215,24 @@ def simulate_randomised_folder(
     does not depend on ``workers``. Also writes ``fields.csv`` (file, diameter, bits, count)."""
     if fields < 1:
         raise InputError(f"fields must be >= 1, got {fields}")
-    if workers < 1:
-        raise InputError(f"workers must be >= 1, got {workers}")
     root = Path(out)
     jobs = [(root, seed, index) for index in range(fields)]
-    if workers == 1:
-        rows = _collect(([_write_randomised(job)] for job in jobs), progress)
-    else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            results = pool.map(_write_randomised, jobs, chunksize=4)
-            rows = _collect(([row] for row in results), progress)
+    rows = _run(_write_randomised, jobs, workers, 4, progress)
     atomic_write_text(root / "fields.csv", csv_text(rows))
     return root
 
 
-def _write_randomised(job: tuple[Path, int, int]) -> dict[str, object]:
+def _write_randomised(job: tuple[Path, int, int]) -> list[dict[str, object]]:
     root, seed, index = job
     field = simulate_randomised(np.random.SeedSequence([seed, index]))
     stem = f"{RANDOMISED_PREFIX}_{index:04d}"
     write_image(root / f"{stem}.tif", field.image)
     write_image(root / f"{stem}_masks.tif", field.labels, compress=True)
-    return {
-        "file": f"{stem}.tif",
-        "diameter": round(field.diameter, 2),
-        "bits": field.bits,
-        "count": field.count,
-    }
+    return [
+        {
+            "file": f"{stem}.tif",
+            "diameter": round(field.diameter, 2),
+            "bits": field.bits,
+            "count": field.count,
+        }
+    ]
