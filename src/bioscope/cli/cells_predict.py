@@ -21,6 +21,7 @@ import numpy as np
 from tqdm import tqdm
 
 from bioscope.cli.args import add_out, int_list, positive_int
+from bioscope.cli.exporting import add_export_arguments, print_exported
 from bioscope.cli.inputs import expand_inputs, parse_stain
 from bioscope.counting import METHODS
 from bioscope.data.bbbc005 import IMAGES_DIR, index_bbbc005
@@ -31,7 +32,7 @@ from bioscope.errors import BioscopeError, InputError
 from bioscope.evaluate.cells import evaluate_cells, summarise
 from bioscope.evaluate.folder import evaluate_folder, summarise_folder
 from bioscope.inference.cells import CellPredictor, Diameter, Segmentation
-from bioscope.inference.formats import FORMATS, export_cell_model, sidecar_path
+from bioscope.inference.formats import export_cell_model
 from bioscope.io import IMAGE_SUFFIXES, atomic_write_text, read_image, write_image
 from bioscope.io.tables import csv_text
 from bioscope.report.cells import (
@@ -95,14 +96,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         "returning its logits; <file>.json beside it holds the inference spec and says how to "
         "prepare the input. ONNX export needs pip install 'bioscope[export]'.",
     )
-    export.add_argument("checkpoint", type=Path, help="e.g. RUN/best.safetensors")
-    add_out(export, "file", "file to write (as --format says)", suffixes=tuple(FORMATS.values()))
-    export.add_argument(
-        "--format",
-        choices=tuple(FORMATS),
-        default="safetensors",
-        help="safetensors (weights, .safetensors; default), torchscript (.pt) or onnx (.onnx)",
-    )
+    add_export_arguments(export)
     export.add_argument(
         "--threshold",
         type=float,
@@ -404,6 +398,5 @@ def run_export(args: argparse.Namespace) -> int:
         method=args.method,
         estimate_diameter=args.estimate_diameter,
     )
-    sidecar = "" if args.format == "safetensors" else f" and {sidecar_path(path)}"
-    print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB){sidecar}")
+    print_exported(path, args.format)
     return 0

@@ -11,6 +11,7 @@ import numpy as np
 from tqdm import tqdm
 
 from bioscope.cli.args import add_out, positive_int, run_config
+from bioscope.cli.exporting import add_export_arguments, print_exported
 from bioscope.cli.inputs import GLOB_CHARS, expand_inputs
 from bioscope.data.degradations import KINDS, degrade_with
 from bioscope.data.degrade import as_scale
@@ -19,7 +20,7 @@ from bioscope.data.mri import AXES
 from bioscope.data.superres import builtin_slices, split_volumes, volume_paths, volume_slices
 from bioscope.device import DEVICES
 from bioscope.errors import InputError
-from bioscope.inference.formats import FORMATS, export_sr_model, sidecar_path
+from bioscope.inference.formats import export_sr_model
 from bioscope.inference.superres import SRPredictor
 from bioscope.io import IMAGE_SUFFIXES, read_volume, write_image, write_nifti
 from bioscope.io.atomic import atomic_path
@@ -191,14 +192,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "spec and says how to prepare the input. ONNX export needs pip install "
         "'bioscope[export]'.",
     )
-    export.add_argument("checkpoint", type=Path, help="e.g. RUN/best.safetensors")
-    add_out(export, "file", "file to write (as --format says)", suffixes=tuple(FORMATS.values()))
-    export.add_argument(
-        "--format",
-        choices=tuple(FORMATS),
-        default="safetensors",
-        help="safetensors (weights, .safetensors; default), torchscript (.pt) or onnx (.onnx)",
-    )
+    add_export_arguments(export)
     export.add_argument(
         "--scale", help="the scale built into a torchscript or onnx file, e.g. 2, 4 or 2.5"
     )
@@ -427,6 +421,5 @@ def run_export(args: argparse.Namespace) -> int:
     """Handle ``bioscope sr export``: weights, or the network at one scale as TorchScript or
     ONNX with a JSON sidecar."""
     path = export_sr_model(args.checkpoint, args.out, args.format, args.scale)
-    sidecar = "" if args.format == "safetensors" else f" and {sidecar_path(path)}"
-    print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB){sidecar}")
+    print_exported(path, args.format)
     return 0
