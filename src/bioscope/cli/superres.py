@@ -13,7 +13,7 @@ from tqdm import tqdm
 from bioscope.cli.args import add_out, positive_int, run_config
 from bioscope.cli.exporting import add_export_arguments, print_exported
 from bioscope.cli.inputs import GLOB_CHARS, expand_inputs
-from bioscope.data.degradations import KINDS, degrade_with
+from bioscope.data.degradations import KINDS, check_kinds, degrade_with
 from bioscope.data.degrade import as_scale
 from bioscope.data.kspace import WINDOWS, add_rician_noise
 from bioscope.data.mri import AXES
@@ -320,10 +320,9 @@ def run_evaluate(args: argparse.Namespace) -> int:
         slices = builtin_slices()["test"]
     else:
         slices = volume_slices(split_volumes(volume_paths(args.data))["test"])
-    kinds = [k for k in args.degradation.split(",") if k]
-    unknown = [k for k in kinds if k not in KINDS]
-    if unknown or not kinds:
-        raise InputError(f"unknown degradation {unknown or kinds}; use {', '.join(KINDS)}")
+    kinds = check_kinds(k for k in args.degradation.split(",") if k)
+    if not kinds:
+        raise InputError(f"no degradation given; use {', '.join(KINDS)}")
     for kind in kinds:
         out = args.out / kind if len(kinds) > 1 else args.out
         with tqdm(total=len(slices), unit="slice", desc=kind, disable=None) as bar:

@@ -12,7 +12,7 @@ NIfTI affine never needs to know which one made an LR image.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from fractions import Fraction
 from typing import Literal
 
@@ -25,6 +25,19 @@ from bioscope.errors import InputError
 
 Kind = Literal["bicubic", "kspace"]
 KINDS = ("bicubic", "kspace")
+
+
+def check_kinds(names: Iterable[str]) -> list[Kind]:
+    """``names`` as degradation kinds.
+
+    Raises:
+        InputError: a name that is not one of :data:`KINDS`.
+    """
+    names = list(names)
+    unknown = [name for name in names if name not in KINDS]
+    if unknown:
+        raise InputError(f"unknown degradation {unknown}; use {', '.join(KINDS)}")
+    return names  # type: ignore[return-value]
 
 
 def degrade_with(
@@ -40,15 +53,14 @@ def degrade_with(
     Raises:
         InputError: unknown kind, or an option that does not apply to it.
     """
+    check_kinds([kind])
     if kind == "bicubic":
         if window != "none":
             raise InputError("a k-space window applies to --kind kspace only")
         return degrade(hr, scale, blur_sigma)
-    if kind == "kspace":
-        if blur_sigma:
-            raise InputError("--blur-sigma applies to --kind bicubic only")
-        return degrade_kspace(hr, scale, window)
-    raise InputError(f"unknown degradation {kind!r}; use {', '.join(KINDS)}")
+    if blur_sigma:
+        raise InputError("--blur-sigma applies to --kind bicubic only")
+    return degrade_kspace(hr, scale, window)
 
 
 class DegradationSampler:
@@ -61,13 +73,10 @@ class DegradationSampler:
     """
 
     def __init__(self, weights: Mapping[str, float]):
-        unknown = [k for k in weights if k not in KINDS]
-        if unknown:
-            raise InputError(f"unknown degradation {unknown}; use {', '.join(KINDS)}")
+        self.kinds = check_kinds(weights)
         values = [float(v) for v in weights.values()]
         if not values or any(not math.isfinite(v) or v < 0 for v in values) or sum(values) == 0:
             raise InputError(f"degradation weights must be >= 0 and not all 0, got {weights}")
-        self.kinds: list[Kind] = [k for k in weights]  # type: ignore[misc]
         self.weights = torch.tensor(values, dtype=torch.float64)
 
     def __call__(self) -> Kind:
@@ -79,8 +88,5 @@ class DegradationSampler:
 def lr_matrix(kind: Kind, hr: int, scale: Fraction) -> np.ndarray:
     """The dense ``(h, H)`` matrix of degradation ``kind`` along one axis of length ``hr``
     (a multiple of the scale's numerator), for batched degradation of small patches."""
-    if kind == "bicubic":
-        return resample_matrix(hr, scale)
-    if kind == "kspace":
-        return kspace_matrix(hr, scale)
-    raise InputError(f"unknown degradation {kind!r}; use {', '.join(KINDS)}")
+    check_kinds([kind])
+    return resample_matrix(hr, scale) if kind == "bicubic" else kspace_matrix(hr, scale)

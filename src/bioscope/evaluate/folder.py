@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import torch
 
 from bioscope.counting import count_maps
 from bioscope.data.cells import CellPair
@@ -25,6 +26,7 @@ from bioscope.errors import InputError
 from bioscope.inference.cells import CellPredictor, Diameter
 from bioscope.io import read_image
 from bioscope.metrics.objects import AP_THRESHOLDS, match_at
+from bioscope.metrics.segmentation import foreground_iou
 
 #: Images kept for the overlay figure.
 SHOWN = 4
@@ -103,8 +105,8 @@ def _scores(truth: np.ndarray, labels: np.ndarray, method: str) -> dict[str, Any
 
 
 def _iou(truth: np.ndarray, prediction: np.ndarray) -> float:
-    union = np.logical_or(truth, prediction).sum()
-    return float(np.logical_and(truth, prediction).sum() / union) if union else 1.0
+    """:func:`~bioscope.metrics.segmentation.foreground_iou` of one pair of boolean masks."""
+    return float(foreground_iou(torch.from_numpy(prediction)[None], torch.from_numpy(truth)[None]))
 
 
 def summarise_folder(evaluation: FolderEvaluation, methods: Sequence[str]) -> dict[str, Any]:
