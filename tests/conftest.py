@@ -67,6 +67,21 @@ def sr_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
 
 
+@pytest.fixture(scope="session")
+def sr_anisotropic_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An untrained anisotropic meta-srgan-tiny checkpoint: the through-plane paths."""
+    from bioscope.io import save_checkpoint
+    from bioscope.models import create_model
+
+    net = create_model("meta-srgan-tiny", anisotropic=True)
+    model = {"name": "meta-srgan-tiny", "args": {"anisotropic": True}}
+    return save_checkpoint(
+        tmp_path_factory.mktemp("sr-aniso") / "m.safetensors",
+        {f"nets.model.{k}": v for k, v in net.state_dict().items()},
+        {"task": "superres", "nets": {"model": model}},
+    )
+
+
 #: The affine of :func:`stored_las` files: stored LAS, 2 x 2 x 4 mm.
 LAS_AFFINE = np.array([[-2.0, 0, 0, 30], [0, 2.0, 0, -20], [0, 0, 4.0, 5], [0, 0, 0, 1]])
 

@@ -9,10 +9,19 @@ exactly ``p`` distinct offsets per axis.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from fractions import Fraction
 from numbers import Rational
+from typing import TypeAlias
 
 from bioscope.errors import InputError
+
+#: A scale as the command line, the API and the models take it: ``2``, ``2.7``, ``"3/2"``, ...
+Scale: TypeAlias = float | str | Fraction
+#: One scale per axis ``(rows, columns)``: an anisotropic enlargement.
+Scales: TypeAlias = tuple[Fraction, Fraction]
+#: One scale for both axes, or a pair.
+ScaleLike: TypeAlias = Scale | Sequence[Scale]
 
 #: Largest scale denominator: a float or decimal string is the nearest fraction with at most
 #: this denominator (2.7 -> 27/10, 2.73 -> 273/100, 1/3 of a pixel -> 100ths).
@@ -50,6 +59,38 @@ def parse_scale(value: float | str | Fraction) -> Fraction:
             f"(got {scale.denominator}); round it, e.g. to {float(scale):.2f}"
         )
     return scale
+
+
+def parse_scales(value: ScaleLike) -> Scales:
+    """``(rows, columns)`` scales: one scale for both axes, or a pair (or ``"a,b"`` text) of which
+    one may be 1 (that axis is kept), each as :func:`parse_scale` reads it.
+
+    Raises:
+        InputError: not one scale or two, a scale below 1, or both 1.
+
+    Example:
+        >>> parse_scales(2.5), parse_scales((2, 1)), parse_scales("27/10,1")
+        ((Fraction(5, 2), Fraction(5, 2)), (Fraction(2, 1), Fraction(1, 1)), (Fraction(27, 10), Fraction(1, 1)))
+    """  # noqa: E501
+    if isinstance(value, str) and "," in value:
+        value = value.split(",")
+    if isinstance(value, (str, bool, Rational, float)):
+        scale = parse_scale(value)
+        return scale, scale
+    items = list(value)
+    if len(items) != 2:
+        raise InputError(f"expected one scale or two (rows, columns), got {value!r}")
+    scales = tuple(Fraction(1) if _is_one(v) else parse_scale(v) for v in items)
+    if scales == (1, 1):
+        raise InputError("at least one of the two scales must be greater than 1")
+    return scales  # type: ignore[return-value]
+
+
+def _is_one(value: Scale) -> bool:
+    try:
+        return not isinstance(value, bool) and Fraction(str(value).strip()) == 1
+    except (ValueError, ZeroDivisionError):
+        return False
 
 
 def _from_text(value: object) -> Fraction:

@@ -14,6 +14,7 @@ from bioscope.nn.meta_upscale import (
     bicubic_upscale,
     meta_upscale,
     official_meta_upscale,
+    widen_to_anisotropic,
 )
 
 SCALES = [1.1, 1.4, 2, 2.3, 2.7, 3.3, 3.7, 4]
@@ -111,3 +112,53 @@ def test_large_denominators_equal_the_official_method(scale):
     features = torch.randn(1, 3, 23, 17)
     expected = official_meta_upscale(features, scale, predictor)
     assert (meta_upscale(features, scale, predictor) - expected).abs().max() <= 1e-5
+
+
+def naive_anisotropic(features, rows, cols, predictor):
+    """Per output pixel: the MLP at ``(1/s_h, 1/s_w, dh, dw)``, a k x k window at its source."""
+    batch, channels, height, width = features.shape
+    k = predictor.kernel
+    padded = F.pad(features, (k // 2,) * 4)
+    out = torch.zeros(batch, predictor.out_channels, sr_size(height, rows), sr_size(width, cols))
+    for i in range(out.shape[-2]):
+        row, dh = source_index(i, rows)
+        for j in range(out.shape[-1]):
+            col, dw = source_index(j, cols)
+            inputs = torch.tensor([[1 / float(rows), 1 / float(cols), float(dh), float(dw)]])
+            weights = predictor(inputs).view(predictor.out_channels, channels, k, k)
+            window = padded[:, :, row : row + k, col : col + k]
+            out[:, :, i, j] = torch.einsum("ocxy,bcxy->bo", weights, window)
+    return out
+
+
+@pytest.mark.parametrize(
+    "scales", [("2", "1"), ("1", "5/2"), ("27/10", "1"), ("3/2", "4"), ("37/10", "11/10")]
+)
+def test_anisotropic_equals_naive_per_pixel_reference(scales):
+    torch.manual_seed(0)
+    predictor = WeightPredictor(3, 2, anisotropic=True)
+    features = torch.randn(1, 3, 6, 5)
+    rows, cols = (Fraction(s) for s in scales)
+    expected = naive_anisotropic(features, rows, cols, predictor)
+    got = meta_upscale(features, (rows, cols), predictor)
+    assert got.shape[-2:] == (sr_size(6, rows), sr_size(5, cols))
+    assert (got - expected).abs().max() <= 1e-5
+    assert (official_meta_upscale(features, (rows, cols), predictor) - expected).abs().max() <= 1e-5
+
+
+def test_widened_head_equals_the_isotropic_one_at_equal_scales():
+    torch.manual_seed(0)
+    isotropic = WeightPredictor(3, 1)
+    anisotropic = WeightPredictor(3, 1, anisotropic=True)
+    state = isotropic.state_dict()
+    state["net.0.weight"] = widen_to_anisotropic(state["net.0.weight"])
+    anisotropic.load_state_dict(state)
+    features = torch.randn(1, 3, 7, 6)
+    for value in ("3/2", "27/10", "4"):
+        expected = meta_upscale(features, value, isotropic)
+        assert (meta_upscale(features, value, anisotropic) - expected).abs().max() <= 1e-6
+
+
+def test_an_isotropic_head_refuses_unequal_scales():
+    with pytest.raises(InputError, match="anisotropic model"):
+        meta_upscale(torch.randn(1, 3, 5, 5), (2, 1), WeightPredictor(3, 1))

@@ -109,3 +109,44 @@ def test_vgg_loads_torchvision_format(tmp_path):
     torch.save({"features.0.weight": torch.zeros(1)}, tmp_path / "bad.pth")
     with pytest.raises(InputError, match="not torchvision VGG19 weights"):
         load_vgg19(tmp_path / "bad.pth")
+
+
+def test_anisotropic_fine_tune_starts_from_an_isotropic_checkpoint(tmp_path):
+    """The widened head gives the isotropic model's output at equal scales (up to BatchNorm's
+    running statistics, which an epoch at learning rate 0 still moves); training on thick slices
+    reports through-plane validation beside the in-plane one."""
+    config = tiny_config()
+    config.discriminator = None
+    config.loss.adversarial = 0.0
+    config.train.epochs = 1
+    train_superres(tmp_path / "iso", config)
+    config.model = ModelSpec("meta-srgan-tiny", {"anisotropic": True})
+    config.data.degradations = {"bicubic": 1.0, "slices-box": 1.0}
+    config.train.epochs = 1
+    config.optim.lr = 0.0  # no update: the widened start itself
+    result = train_superres(tmp_path / "aniso", config, init=tmp_path / "iso" / "last.safetensors")
+    from bioscope.io import load_checkpoint
+
+    iso, _ = load_checkpoint(tmp_path / "iso" / "last.safetensors")
+    isotropic = create_model("meta-srgan-tiny").eval()
+    isotropic.load_state_dict(
+        {k[len("nets.model.") :]: v for k, v in iso.items() if "nets.model." in k}
+    )
+    aniso, _ = load_checkpoint(tmp_path / "aniso" / "last.safetensors")
+    anisotropic = create_model("meta-srgan-tiny", anisotropic=True).eval()
+    anisotropic.load_state_dict(
+        {k[len("nets.model.") :]: v for k, v in aniso.items() if "nets.model." in k}
+    )
+    lr = torch.rand(1, 1, 12, 12)
+    with torch.no_grad():
+        assert torch.allclose(anisotropic(lr, "5/2"), isotropic(lr, "5/2"), atol=1e-3)
+        assert anisotropic(lr, ("5/2", 1)).shape[-2:] == (30, 12)
+    row = result.rows[-1]
+    assert "val_through_psnr" in row and "val_through_bicubic_psnr" in row
+
+
+def test_thick_slice_batches_shrink_rows_only():
+    torch.manual_seed(0)
+    pair = make_pair(torch.rand(2, 1, 41, 40), Fraction(5, 2), "slices-box")
+    assert pair["scale"] == "5/2,1"
+    assert pair["hr"].shape[-2:] == (40, 40) and pair["lr"].shape[-2:] == (16, 40)

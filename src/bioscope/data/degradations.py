@@ -3,9 +3,11 @@
 * ``bicubic``: antialiased bicubic (:func:`bioscope.data.degrade.degrade`), optionally after a
   Gaussian blur: how bioscope's SR models have been trained so far;
 * ``kspace``: the centre of k-space (:func:`bioscope.data.kspace.degrade_kspace`), optionally
-  apodized: how a scanner acquires a low-resolution image.
+  apodized: how a scanner acquires a low-resolution image;
+* ``slices-box`` / ``slices-gaussian``: thick slices along one axis only
+  (:mod:`bioscope.data.slice_profile`), the through-plane case (scales ``(s, 1)``).
 
-Both use the same exact rational geometry and pixel-centre convention, so a model, a metric or a
+All use the same exact rational geometry and pixel-centre convention, so a model, a metric or a
 NIfTI affine never needs to know which one made an LR image.
 """
 
@@ -21,10 +23,14 @@ import torch
 
 from bioscope.data.degrade import degrade, resample_matrix
 from bioscope.data.kspace import Window, degrade_kspace, kspace_matrix
+from bioscope.data.slice_profile import Profile, slice_matrix, thick_slices
 from bioscope.errors import InputError
+from bioscope.geometry import parse_scale
 
-Kind = Literal["bicubic", "kspace"]
-KINDS = ("bicubic", "kspace")
+Kind = Literal["bicubic", "kspace", "slices-box", "slices-gaussian"]
+KINDS = ("bicubic", "kspace", "slices-box", "slices-gaussian")
+#: The through-plane kinds and their slice profiles: they shrink one axis only.
+SLICE_PROFILES: dict[str, Profile] = {"slices-box": "box", "slices-gaussian": "gaussian"}
 
 
 def check_kinds(names: Iterable[str]) -> list[Kind]:
@@ -47,13 +53,19 @@ def degrade_with(
     *,
     blur_sigma: float = 0.0,
     window: Window = "none",
+    axis: int = -2,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``(cropped_hr, lr)`` of ``hr`` (last two axes spatial) by the degradation ``kind``.
+    """``(cropped_hr, lr)`` of ``hr`` by the degradation ``kind``: in-plane kinds shrink the last
+    two axes; the through-plane kinds (:data:`SLICE_PROFILES`) shrink ``axis`` only.
 
     Raises:
         InputError: unknown kind, or an option that does not apply to it.
     """
     check_kinds([kind])
+    if kind in SLICE_PROFILES:
+        if blur_sigma or window != "none":
+            raise InputError(f"--blur-sigma and --window do not apply to --kind {kind}")
+        return thick_slices(hr, parse_scale(scale), axis, SLICE_PROFILES[kind])
     if kind == "bicubic":
         if window != "none":
             raise InputError("a k-space window applies to --kind kspace only")
@@ -89,4 +101,6 @@ def lr_matrix(kind: Kind, hr: int, scale: Fraction) -> np.ndarray:
     """The dense ``(h, H)`` matrix of degradation ``kind`` along one axis of length ``hr``
     (a multiple of the scale's numerator), for batched degradation of small patches."""
     check_kinds([kind])
+    if kind in SLICE_PROFILES:
+        return slice_matrix(hr, scale, SLICE_PROFILES[kind])
     return resample_matrix(hr, scale) if kind == "bicubic" else kspace_matrix(hr, scale)

@@ -27,8 +27,8 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from bioscope.data.degradations import DegradationSampler, Kind, lr_matrix
-from bioscope.data.degrade import ScaleSampler, crop_to_scale
+from bioscope.data.degradations import SLICE_PROFILES, DegradationSampler, Kind, lr_matrix
+from bioscope.data.degrade import ScaleSampler, crop_to_scale, lr_size
 from bioscope.data.mri import (
     Axis,
     BandSplit,
@@ -202,7 +202,13 @@ class ScaleBatch:
 
 def make_pair(hr: torch.Tensor, scale: Fraction, kind: Kind = "bicubic") -> dict[str, object]:
     """Crop ``hr`` ``(B, C, H, W)`` for ``scale`` and degrade it by ``kind`` (see
-    :mod:`bioscope.data.degradations`): ``{"lr", "hr", "scale"}``."""
+    :mod:`bioscope.data.degradations`): ``{"lr", "hr", "scale"}``, the scale as text: ``"27/10"``
+    for both axes, ``"27/10,1"`` for a through-plane kind (rows only)."""
+    if kind in SLICE_PROFILES:
+        hr = hr[..., : lr_size(hr.shape[-2], scale)[0], :]
+        rows = torch.from_numpy(lr_matrix(kind, hr.shape[-2], scale)).to(hr.dtype)
+        lr = rows @ hr
+        return {"lr": lr.contiguous(), "hr": hr.contiguous(), "scale": f"{scale},1"}
     hr = crop_to_scale(hr, scale)
     rows = torch.from_numpy(lr_matrix(kind, hr.shape[-2], scale)).to(hr.dtype)
     cols = torch.from_numpy(lr_matrix(kind, hr.shape[-1], scale)).to(hr.dtype)

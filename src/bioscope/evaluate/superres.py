@@ -24,6 +24,7 @@ from bioscope.data.degradations import Kind
 from bioscope.data.mri import informative_crop
 from bioscope.data.superres import make_pair
 from bioscope.errors import InputError
+from bioscope.geometry import parse_scales
 from bioscope.inference.superres import SRPredictor
 from bioscope.metrics.superres import border, paper_psnr, psnr, ssim
 
@@ -47,10 +48,10 @@ def evaluate_sr(
         for scale in scales:
             pair = make_pair(hr, scale, degradation)
             for name, model in models.items():
-                if not model.supports(scale):
-                    continue
                 start = time.perf_counter()
-                sr = model.upscale_unit(pair["lr"], scale).clamp(0, 1)
+                sr = _upscaled(model, pair)
+                if sr is None:
+                    continue
                 elapsed = 1000 * (time.perf_counter() - start)
                 cut = border(float(scale))
                 rows.append(
@@ -125,8 +126,8 @@ def sweep(
         pair = make_pair(hr, scale, degradation)
         cut = border(float(scale))
         for name, model in models.items():
-            if model.supports(scale):
-                sr = model.upscale_unit(pair["lr"], scale).clamp(0, 1)
+            sr = _upscaled(model, pair)
+            if sr is not None:
                 panels.append(
                     Panel(
                         name,
@@ -137,3 +138,13 @@ def sweep(
                     )
                 )
     return hr[0, 0].numpy(), panels
+
+
+def _upscaled(model: SRPredictor, pair: Mapping[str, Any]) -> torch.Tensor | None:
+    """``model``'s result for a :func:`~bioscope.data.superres.make_pair` pair, clipped to
+    [0, 1]; ``None`` when the model cannot make it (a fixed x2 model at x3, an isotropic model
+    on thick slices, whose scales are ``(s, 1)``)."""
+    scales = parse_scales(pair["scale"])
+    if not model.supports(scales[0]) or not model.supports_scales(scales):
+        return None
+    return model.upscale_unit(pair["lr"], scales).clamp(0, 1)

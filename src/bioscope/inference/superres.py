@@ -25,11 +25,11 @@ import torch
 
 from bioscope.data.intensity import mri_window
 from bioscope.errors import BioscopeWarning, InputError
-from bioscope.geometry import parse_scale
+from bioscope.geometry import Scales, parse_scale, sr_size
 from bioscope.inference.predictor import Predictor
 from bioscope.inference.spec import SRSpec, read_spec
 from bioscope.inference.window import SlidingWindow
-from bioscope.io.volumes import Volume, resampled_affine
+from bioscope.io.volumes import Volume, resampled_affine, rescaled_affine
 from bioscope.models import create_model
 from bioscope.models.checkpoint import load_model, shipped_weights
 from bioscope.models.registry import model_task
@@ -111,6 +111,10 @@ class SRPredictor(Predictor):
         fixed = getattr(self.net, "scale", None)
         return fixed is None or Fraction(fixed) == scale
 
+    def supports_scales(self, scales: Scales) -> bool:
+        """Whether the network takes ``(s_h, s_w)``: equal scales, or an anisotropic network."""
+        return scales[0] == scales[1] or bool(getattr(self.net, "anisotropic", False))
+
     def check_scale(self, value: float | str | Fraction, strict: bool = False) -> Fraction:
         """``value`` as an exact scale (see :func:`~bioscope.geometry.parse_scale`), refused if
         the network cannot do it; outside the trained range a :class:`BioscopeWarning`, or with
@@ -132,10 +136,14 @@ class SRPredictor(Predictor):
         return scale
 
     @torch.inference_mode()
-    def upscale_unit(self, lr: torch.Tensor, scale: Fraction) -> torch.Tensor:
+    def upscale_unit(self, lr: torch.Tensor, scale: Fraction | Scales) -> torch.Tensor:
         """Upscale ``lr`` ``(B, 1, h, w)`` already in model units to
-        ``(B, 1, floor(s h), floor(s w))``; the result is on the CPU."""
-        return self.window(lambda x: self.net(x, scale), lr, (scale, scale)).cpu()
+        ``(B, 1, floor(s_h h), floor(s_w w))`` (``scale``: one for both axes, or a pair for an
+        anisotropic model); the result is on the CPU."""
+        scales = scale if isinstance(scale, tuple) else (scale, scale)
+        if scales[0] == scales[1]:
+            scale = scales[0]  # as fixed-scale networks take it
+        return self.window(lambda x: self.net(x, scale), lr, scales).cpu()
 
     def upscale(
         self,
@@ -191,8 +199,60 @@ class SRPredictor(Predictor):
             voxel_sizes=tuple(sizes),
         )
 
+    def upscale_through_plane(
+        self,
+        volume: Volume,
+        scale: float | str | Fraction,
+        *,
+        axis: int,
+        clip: bool | None = None,
+        strict: bool = False,
+        progress: Callable[[int], None] | None = None,
+    ) -> Volume:
+        """Enlarge a volume along its slice ``axis`` only (thick slices to thin ones).
+
+        Every plane that contains the slice axis goes through the anisotropic network with scales
+        ``(s, 1)``, in both families of such planes, and the two results are averaged (as SMORE
+        fuses its orthogonal passes). The affine places the new slices on the old ones: new slice
+        ``j`` sits at old slice coordinate ``(j + 1/2) / s - 1/2``.
+
+        Raises:
+            InputError: a model without an anisotropic head, or not a finite 3-D volume.
+        """
+        if not self.supports_scales((Fraction(2), Fraction(1))):
+            raise InputError(
+                f"{self.source}: this model enlarges both axes of a plane by one scale; "
+                "through-plane SR needs an anisotropic Meta-SRGAN (the shipped model is one)"
+            )
+        scale = self.check_scale(scale, strict)
+        data = np.asarray(volume.data)
+        if data.ndim != 3 or not np.isfinite(data).all():
+            raise InputError(f"expected a finite 3-D volume, got shape {data.shape}")
+        clip = np.dtype(volume.dtype).kind in "iu" if clip is None else clip
+        lo, hi = mri_window(data, *self.spec.normalization)
+        unit = np.moveaxis((data.astype(np.float32) - lo) / (hi - lo), axis, -1)  # (A, B, Z)
+        fused = np.zeros((*unit.shape[:2], sr_size(unit.shape[2], scale)), np.float32)
+        for family in (0, 1):
+            planes = np.moveaxis(unit, family, 0).swapaxes(1, 2)  # (n, Z, other): slices as rows
+            up = np.stack(list(self._planes(planes, (scale, Fraction(1)), progress)))
+            fused += np.moveaxis(up.swapaxes(1, 2), 0, family) / 2
+        out = np.moveaxis(fused, -1, axis) * (hi - lo) + lo
+        if clip:
+            out = np.clip(out, data.min(), data.max())
+        factors = [1 / float(scale) if i == axis else 1.0 for i in range(3)]
+        sizes = [v * f for v, f in zip(volume.voxel_sizes, factors, strict=True)]
+        return replace(
+            volume,
+            data=out.astype(np.float32),
+            affine=rescaled_affine(volume.affine, factors),
+            voxel_sizes=tuple(sizes),
+        )
+
     def _planes(
-        self, planes: np.ndarray, scale: Fraction, progress: Callable[[int], None] | None
+        self,
+        planes: np.ndarray,
+        scale: Fraction | Scales,
+        progress: Callable[[int], None] | None,
     ) -> Iterator[np.ndarray]:
         """Upscaled planes, ``batch_size`` at a time (so progress is reported per batch)."""
         step = self.window.batch_size

@@ -22,10 +22,9 @@ from fractions import Fraction
 import torch
 
 from bioscope.errors import InputError
-from bioscope.geometry import sr_size
+from bioscope.geometry import Scales, sr_size
 
 Net = Callable[[torch.Tensor], torch.Tensor]
-Scales = tuple[Fraction, Fraction]
 UNIT: Scales = (Fraction(1), Fraction(1))
 CPU = torch.device("cpu")
 

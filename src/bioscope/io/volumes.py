@@ -14,6 +14,7 @@ Every failure raises :class:`~bioscope.errors.InputError` naming the file and th
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -325,8 +326,19 @@ def resampled_affine(affine: np.ndarray, factor: float, axis: int) -> np.ndarray
         >>> resampled_affine(np.eye(4), 2.0, 2)[:3, 3].tolist()
         [0.5, 0.5, 0.0]
     """
-    factors = np.full(3, float(factor))
-    factors[axis] = 1.0
+    factors = [1.0 if i == axis else float(factor) for i in range(3)]
+    return rescaled_affine(affine, factors)
+
+
+def rescaled_affine(affine: np.ndarray, factors: Sequence[float]) -> np.ndarray:
+    """The affine after resampling each axis ``i`` by voxel-size factor ``factors[i]``, pixel
+    centres aligned: new voxel ``j`` sits at old voxel coordinate ``(j + 1/2) f - 1/2``.
+
+    Example:
+        >>> rescaled_affine(np.diag([1.0, 1.0, 4.0, 1.0]), [1, 1, 0.5])[2].tolist()
+        [0.0, 0.0, 2.0, -1.0]
+    """
+    factors = np.asarray(factors, np.float64)
     step = np.diag([*factors, 1.0])
     step[:3, 3] = (factors - 1.0) / 2.0
     return affine @ step

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from fractions import Fraction
-
 import torch
 from torch import nn
 
-from bioscope.geometry import parse_scale
+from bioscope.geometry import ScaleLike
 from bioscope.models.registry import register_model
 from bioscope.models.srresnet import FixedScaleSR, check_lr, pixel_shuffle_x2
 from bioscope.nn.meta_upscale import bicubic_upscale
@@ -87,15 +85,18 @@ def edsr_tiny() -> FixedScaleSR:
 
 
 class Bicubic(nn.Module):
-    """Bicubic interpolation to ``floor(s h) x floor(s w)`` (pixel-centre alignment), no weights."""
+    """Bicubic interpolation to ``floor(s_h h) x floor(s_w w)`` (pixel-centre alignment), no
+    weights; one scale for both axes or a pair (cubic along one axis when the other is 1)."""
+
+    anisotropic = True
 
     def __init__(self, channels: int = 1):
         super().__init__()
         self.channels = channels
 
-    def forward(self, lr: torch.Tensor, scale: Fraction | float | str) -> torch.Tensor:
+    def forward(self, lr: torch.Tensor, scale: ScaleLike) -> torch.Tensor:
         check_lr(lr, self.channels)
-        return bicubic_upscale(lr, parse_scale(scale))
+        return bicubic_upscale(lr, scale)
 
 
 @register_model("bicubic", "superres")

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from bioscope.errors import InputError
-from bioscope.geometry import parse_scale
+from bioscope.geometry import ScaleLike, parse_scale, parse_scales
 from bioscope.models.registry import register_model
 from bioscope.nn.meta_upscale import MetaUpscale, bicubic_upscale
 
@@ -59,23 +59,30 @@ class MetaSRGAN(nn.Module):
     With ``residual`` (the default; not in the paper) the head's output is added to a bicubic
     upscale of the input and the head starts near zero, so training starts at bicubic and learns
     the residual; without it (the paper's) a randomly initialised head must first learn to
-    reproduce the image at every scale, which a short run does not achieve.
+    reproduce the image at every scale, which a short run does not achieve. With ``anisotropic``
+    (bioscope's) the head sees one scale per axis, and ``scale`` may be a pair ``(s_h, s_w)``.
     """
 
     def __init__(
-        self, channels: int = 1, features: int = 64, blocks: int = 5, residual: bool = True
+        self,
+        channels: int = 1,
+        features: int = 64,
+        blocks: int = 5,
+        residual: bool = True,
+        anisotropic: bool = False,
     ):
         super().__init__()
         self.channels = channels
         self.residual = residual
+        self.anisotropic = anisotropic
         self.body = SRResNetBody(channels, features, blocks)
-        self.upscale = MetaUpscale(features, channels, quiet_init=residual)
+        self.upscale = MetaUpscale(features, channels, quiet_init=residual, anisotropic=anisotropic)
 
-    def forward(self, lr: torch.Tensor, scale: Fraction | float | str) -> torch.Tensor:
+    def forward(self, lr: torch.Tensor, scale: ScaleLike) -> torch.Tensor:
         check_lr(lr, self.channels)
-        scale = parse_scale(scale)
-        out = self.upscale(self.body(lr), scale)
-        return out + bicubic_upscale(lr, scale) if self.residual else out
+        scales = parse_scales(scale)
+        out = self.upscale(self.body(lr), scales)
+        return out + bicubic_upscale(lr, scales) if self.residual else out
 
 
 class FixedScaleSR(nn.Module):
@@ -103,10 +110,15 @@ def pixel_shuffle_x2(features: int, activation: nn.Module | None = None) -> nn.S
 
 @register_model("meta-srgan", "superres")
 def meta_srgan(
-    channels: int = 1, features: int = 64, blocks: int = 5, residual: bool = True
+    channels: int = 1,
+    features: int = 64,
+    blocks: int = 5,
+    residual: bool = True,
+    anisotropic: bool = False,
 ) -> MetaSRGAN:
-    """The paper's Meta-SRGAN generator (0.562M parameters); ``residual`` adds a bicubic skip."""
-    return MetaSRGAN(channels, features, blocks, residual)
+    """The paper's Meta-SRGAN generator (0.562M parameters); ``residual`` adds a bicubic skip,
+    ``anisotropic`` takes one scale per axis (for through-plane SR)."""
+    return MetaSRGAN(channels, features, blocks, residual, anisotropic)
 
 
 @register_model("srgan", "superres")
@@ -122,9 +134,9 @@ def srgan(channels: int = 1, features: int = 64, blocks: int = 5) -> FixedScaleS
 
 
 @register_model("meta-srgan-tiny", "superres")
-def meta_srgan_tiny(residual: bool = True) -> MetaSRGAN:
+def meta_srgan_tiny(residual: bool = True, anisotropic: bool = False) -> MetaSRGAN:
     """8 features, 1 block: for tests."""
-    return MetaSRGAN(1, 8, 1, residual)
+    return MetaSRGAN(1, 8, 1, residual, anisotropic)
 
 
 @register_model("srgan-tiny", "superres")

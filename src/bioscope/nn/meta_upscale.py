@@ -2,9 +2,12 @@
 
 For output pixel ``(i, j)`` at scale ``s`` a small MLP maps ``(1/s, dh, dw)`` to the weights of a
 ``k x k`` convolution over the LR features around the source pixel; ``dh, dw`` are the pixel's
-offsets inside its source pixel. Geometry and alignment are those of :mod:`bioscope.geometry`
-(pixel centres), the same as the degradation, so an upscaled pipeline LR patch has exactly the HR
-patch's size: ``floor(s * h) x floor(s * w)``.
+offsets inside its source pixel. An *anisotropic* head sees one scale per axis,
+``(1/s_h, 1/s_w, dh, dw)``, so one network also enlarges along one axis only (``s_h = 1``: across
+the slices of a thick-slice volume); scales are then pairs ``(s_h, s_w)`` with each >= 1.
+Geometry and alignment are those of :mod:`bioscope.geometry` (pixel centres), the same as the
+degradation, so an upscaled pipeline LR patch has exactly the HR patch's size:
+``floor(s * h) x floor(s * w)``.
 
 The official implementation predicts weights for every pixel of an oversized
 ``ceil(s)H x ceil(s)W`` grid, copies the features ``ceil(s)^2`` times, unfolds and masks; its memory
@@ -32,11 +35,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from bioscope.errors import InputError
-from bioscope.geometry import parse_scale, source_index, sr_size
+from bioscope.geometry import ScaleLike, Scales, parse_scales, source_index, sr_size
 
 
 class WeightPredictor(nn.Module):
-    """The weight-prediction MLP: ``(1/s, dh, dw) -> 256 -> k*k*C_in*C_out`` (ReLU between).
+    """The weight-prediction MLP: ``(1/s, dh, dw) -> 256 -> k*k*C_in*C_out`` (ReLU between), or
+    ``(1/s_h, 1/s_w, dh, dw) -> ...`` when ``anisotropic``.
 
     ``quiet_init`` starts the last layer at zero, so the head first predicts nothing (with a
     bicubic skip the network starts at bicubic and learns the residual), and scales the predicted
@@ -52,21 +56,58 @@ class WeightPredictor(nn.Module):
         kernel: int = 3,
         hidden: int = 256,
         quiet_init: bool = False,
+        anisotropic: bool = False,
     ):
         super().__init__()
         self.in_channels, self.out_channels, self.kernel = in_channels, out_channels, kernel
+        self.anisotropic = anisotropic
         last = nn.Linear(hidden, kernel * kernel * in_channels * out_channels)
         self.gain = 1.0
         if quiet_init:
             nn.init.zeros_(last.weight)
             nn.init.zeros_(last.bias)
             self.gain = 1.0 / hidden
-        self.net = nn.Sequential(nn.Linear(3, hidden), nn.ReLU(), last)
+        self.net = nn.Sequential(nn.Linear(4 if anisotropic else 3, hidden), nn.ReLU(), last)
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
-        """``(N, 3)`` -> ``(N, C_out, C_in * k * k)`` (unfold order: channel-major, then kernel)."""
+        """``(N, 3 or 4)`` -> ``(N, C_out, C_in * k * k)`` (unfold order: channel-major, then
+        kernel)."""
         weights = self.net(inputs) * self.gain
         return weights.view(-1, self.out_channels, self.in_channels * self.kernel**2)
+
+    def inputs(
+        self,
+        scales: Scales,
+        row_offsets: list[float],
+        col_offsets: list[float],
+        like: torch.Tensor,
+    ) -> torch.Tensor:
+        """The MLP's inputs for every pair of offsets, row offsets major: ``(1/s, dh, dw)``, or
+        ``(1/s_h, 1/s_w, dh, dw)`` for an anisotropic head.
+
+        Raises:
+            InputError: unequal scales for an isotropic head.
+        """
+        rows, cols = scales
+        if self.anisotropic:
+            head = [1 / float(rows), 1 / float(cols)]
+        elif rows == cols:
+            head = [1 / float(rows)]
+        else:
+            raise InputError(
+                f"this model enlarges both axes by one scale (got {rows} x {cols}); enlarging "
+                "one axis only (through-plane) needs an anisotropic model"
+            )
+        grid = [[*head, dh, dw] for dh in row_offsets for dw in col_offsets]
+        return torch.tensor(grid, dtype=like.dtype, device=like.device)
+
+
+def widen_to_anisotropic(first_layer: torch.Tensor) -> torch.Tensor:
+    """The first-layer weight ``(hidden, 3)`` of an isotropic head as ``(hidden, 4)`` for an
+    anisotropic one that gives the same output at equal scales: the ``1/s`` column is split
+    evenly between ``1/s_h`` and ``1/s_w`` (a start for fine-tuning, not a trained model)."""
+    scale, offsets = first_layer[:, :1], first_layer[:, 1:]
+    return torch.cat([scale / 2, scale / 2, offsets], dim=1)
 
 
 #: Largest denominator for which one dense convolution over all phase pairs (computing ``q^2``
@@ -76,27 +117,27 @@ DENSE_MAX_DENOMINATOR = 3
 
 
 def meta_upscale(
-    features: torch.Tensor, scale: Fraction | float | str, predictor: WeightPredictor
+    features: torch.Tensor, scale: ScaleLike, predictor: WeightPredictor
 ) -> torch.Tensor:
-    """Upscale ``features`` ``(B, C_in, h, w)`` to ``(B, C_out, floor(s h), floor(s w))``.
+    """Upscale ``features`` ``(B, C_in, h, w)`` to ``(B, C_out, floor(s_h h), floor(s_w w))``.
 
-    ``scale`` goes through :func:`~bioscope.geometry.parse_scale` (``2.7``, ``"2.7"`` and
-    ``Fraction(27, 10)`` are one scale).
+    ``scale`` goes through :func:`~bioscope.geometry.parse_scales`: one scale for both axes
+    (``2.7``, ``"2.7"`` and ``Fraction(27, 10)`` are one scale) or a pair ``(s_h, s_w)``.
     """
-    scale = _check(features, scale, predictor)
-    if scale.denominator <= DENSE_MAX_DENOMINATOR:
-        return _dense(features, scale, predictor)
-    return _by_row_phase(features, scale, predictor)
+    scales = _check(features, scale, predictor)
+    if max(s.denominator for s in scales) <= DENSE_MAX_DENOMINATOR:
+        return _dense(features, scales, predictor)
+    return _by_row_phase(features, scales, predictor)
 
 
-def _dense(features: torch.Tensor, scale: Fraction, predictor: WeightPredictor) -> torch.Tensor:
+def _dense(features: torch.Tensor, scales: Scales, predictor: WeightPredictor) -> torch.Tensor:
     """All weight sets as one ``P_h P_w C_out``-channel convolution of the LR features; each output
     pixel then takes its phase pair's response at its source pixel (one gather)."""
     batch, channels, height, width = features.shape
-    row_source, row_phase, row_offsets = _axis(height, scale, features.device)
-    col_source, col_phase, col_offsets = _axis(width, scale, features.device)
+    row_source, row_phase, row_offsets = _axis(height, scales[0], features.device)
+    col_source, col_phase, col_offsets = _axis(width, scales[1], features.device)
     k, out_channels = predictor.kernel, predictor.out_channels
-    weights = predictor(_grid(scale, row_offsets, col_offsets, features))
+    weights = predictor(predictor.inputs(scales, row_offsets, col_offsets, features))
     responses = F.conv2d(features, weights.view(-1, channels, k, k), padding=k // 2)
     responses = responses.view(
         batch, len(row_offsets), len(col_offsets), out_channels, height, width
@@ -107,20 +148,20 @@ def _dense(features: torch.Tensor, scale: Fraction, predictor: WeightPredictor) 
 
 
 def _by_row_phase(
-    features: torch.Tensor, scale: Fraction, predictor: WeightPredictor
+    features: torch.Tensor, scales: Scales, predictor: WeightPredictor
 ) -> torch.Tensor:
     """One row phase at a time: the ``k`` LR rows around each of its source rows, one convolution
     with its weight sets (one per column phase) over them, and one gather of each output pixel's
     column phase at its source column. No LR row is computed that the phase does not use."""
     batch, channels, height, width = features.shape
-    row_source, _, row_offsets = _axis(height, scale, features.device)
-    col_source, col_phase, col_offsets = _axis(width, scale, features.device)
-    k, out_channels, p = predictor.kernel, predictor.out_channels, scale.numerator
+    row_source, _, row_offsets = _axis(height, scales[0], features.device)
+    col_source, col_phase, col_offsets = _axis(width, scales[1], features.device)
+    k, out_channels, p = predictor.kernel, predictor.out_channels, scales[0].numerator
     padded = F.pad(features, (k // 2,) * 4)
     window = torch.arange(k, device=features.device)
     out = features.new_empty(batch, out_channels, len(row_source), len(col_source))
     for a, offset in enumerate(row_offsets):
-        weights = predictor(_grid(scale, [offset], col_offsets, features))
+        weights = predictor(predictor.inputs(scales, [offset], col_offsets, features))
         rows = row_source[a::p]  # output rows a, a + p, ... read LR rows s_a, s_a + q, ...
         slab = padded.index_select(2, (rows[:, None] + window).flatten())
         responses = F.conv2d(slab, weights.view(-1, channels, k, k), stride=(k, 1))
@@ -140,39 +181,22 @@ def _axis(
     return (2 * index + 1) * q // (2 * p), index % p, offsets
 
 
-def _grid(
-    scale: Fraction, row_offsets: list[float], col_offsets: list[float], like: torch.Tensor
-) -> torch.Tensor:
-    """Predictor inputs ``(1/s, dh, dw)`` for every pair of offsets, row offsets major."""
-    return torch.tensor(
-        [[1 / float(scale), dh, dw] for dh in row_offsets for dw in col_offsets],
-        dtype=like.dtype,
-        device=like.device,
-    )
-
-
 def official_meta_upscale(
-    features: torch.Tensor, scale: Fraction | float | str, predictor: WeightPredictor
+    features: torch.Tensor, scale: ScaleLike, predictor: WeightPredictor
 ) -> torch.Tensor:
     """The official Meta-SR method (same geometry): weights for every pixel of the
-    ``ceil(s)h x ceil(s)w`` grid, features repeated ``ceil(s)^2`` times, unfold, multiply, mask."""
-    scale = _check(features, scale, predictor)
+    ``ceil(s_h)h x ceil(s_w)w`` grid, features repeated ``ceil(s_h) ceil(s_w)`` times, unfold,
+    multiply, mask."""
+    scales = _check(features, scale, predictor)
     batch, _, height, width = features.shape
-    big = math.ceil(scale)
-    rows, row_mask, row_offsets = _grid_axis(height, scale, big)
-    cols, col_mask, col_offsets = _grid_axis(width, scale, big)
-    inputs = torch.stack(
-        torch.broadcast_tensors(
-            torch.full((len(rows), len(cols)), 1 / float(scale)),
-            row_offsets[:, None],
-            col_offsets[None, :],
-        ),
-        dim=-1,
-    ).to(features)
-    weights = predictor(inputs.view(-1, 3))  # (big h * big w, O, C k k)
+    big_h, big_w = math.ceil(scales[0]), math.ceil(scales[1])
+    rows, row_mask, row_offsets = _grid_axis(height, scales[0], big_h)
+    cols, col_mask, col_offsets = _grid_axis(width, scales[1], big_w)
+    inputs = predictor.inputs(scales, row_offsets.tolist(), col_offsets.tolist(), features)
+    weights = predictor(inputs)  # (big h * big w, O, C k k)
     unfolded = F.unfold(features, predictor.kernel, padding=predictor.kernel // 2)
     unfolded = unfolded.view(batch, -1, height, width)
-    repeated = unfolded.repeat_interleave(big, dim=2).repeat_interleave(big, dim=3)
+    repeated = unfolded.repeat_interleave(big_h, dim=2).repeat_interleave(big_w, dim=3)
     flat = repeated.view(batch, 1, -1, len(rows) * len(cols))
     grid = torch.einsum("nok,bkn->bon", weights, flat[:, 0]).view(batch, -1, len(rows), len(cols))
     return grid[:, :, row_mask][:, :, :, col_mask]
@@ -199,29 +223,28 @@ def _grid_axis(
     return slot, mask, offsets
 
 
-def _check(
-    features: torch.Tensor, scale: Fraction | float | str, predictor: WeightPredictor
-) -> Fraction:
-    """The parsed scale, once the features are checked against the predictor."""
+def _check(features: torch.Tensor, scale: ScaleLike, predictor: WeightPredictor) -> Scales:
+    """The parsed scales, once the features are checked against the predictor."""
     if features.ndim != 4:
         raise InputError(f"expected (B, C, h, w) features, got shape {tuple(features.shape)}")
     if features.shape[1] != predictor.in_channels:
         raise InputError(
             f"expected {predictor.in_channels} feature channels, got {features.shape[1]}"
         )
-    return parse_scale(scale)
+    return parse_scales(scale)
 
 
-def bicubic_upscale(lr: torch.Tensor, scale: Fraction | float | str) -> torch.Tensor:
-    """Bicubic interpolation to ``floor(s h) x floor(s w)`` with pixel-centre alignment."""
-    scale = parse_scale(scale)
-    size = (sr_size(lr.shape[-2], scale), sr_size(lr.shape[-1], scale))
+def bicubic_upscale(lr: torch.Tensor, scale: ScaleLike) -> torch.Tensor:
+    """Bicubic interpolation to ``floor(s_h h) x floor(s_w w)`` with pixel-centre alignment."""
+    rows, cols = parse_scales(scale)
+    size = (sr_size(lr.shape[-2], rows), sr_size(lr.shape[-1], cols))
     return F.interpolate(lr, size=size, mode="bicubic", align_corners=False)
 
 
 class MetaUpscale(nn.Module):
     """Meta-Upscale head: ``forward(features, scale)``; ``scale`` as
-    :func:`~bioscope.geometry.parse_scale` takes it (``2.7``, ``"2.7"``, ``Fraction(27, 10)``)."""
+    :func:`~bioscope.geometry.parse_scales` takes it (``2.7``, ``"2.7"``, ``Fraction(27, 10)``,
+    or a pair of them for an anisotropic head)."""
 
     def __init__(
         self,
@@ -230,9 +253,12 @@ class MetaUpscale(nn.Module):
         kernel: int = 3,
         hidden: int = 256,
         quiet_init: bool = False,
+        anisotropic: bool = False,
     ):
         super().__init__()
-        self.predictor = WeightPredictor(in_channels, out_channels, kernel, hidden, quiet_init)
+        self.predictor = WeightPredictor(
+            in_channels, out_channels, kernel, hidden, quiet_init, anisotropic
+        )
 
-    def forward(self, features: torch.Tensor, scale: Fraction | float | str) -> torch.Tensor:
+    def forward(self, features: torch.Tensor, scale: ScaleLike) -> torch.Tensor:
         return meta_upscale(features, scale, self.predictor)

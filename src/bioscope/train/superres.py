@@ -7,6 +7,7 @@ pretrain on natural images, fine-tune on MRI (``init`` loads the pretrained gene
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -34,6 +35,7 @@ from bioscope.data.superres import (
     volume_slices,
 )
 from bioscope.errors import InputError
+from bioscope.geometry import parse_scales
 from bioscope.inference.spec import SRSpec, spec_to_dict
 from bioscope.io import load_checkpoint
 from bioscope.losses import PerceptualLoss, adversarial_loss, gradient_loss
@@ -42,6 +44,7 @@ from bioscope.models import create_model
 from bioscope.models.checkpoint import load_nets
 from bioscope.models.registry import model_task
 from bioscope.models.vgg import load_vgg19
+from bioscope.nn.meta_upscale import widen_to_anisotropic
 from bioscope.train.config import to_dict
 from bioscope.train.loop import FitResult, TrainConfig, Trainer
 from bioscope.train.segmentation import ModelSpec
@@ -149,7 +152,7 @@ class SuperResTask(Task):
         return int(self.schedulers["model"].last_epoch)
 
     def train_step(self, batch: dict[str, Any]) -> dict[str, float]:
-        lr, hr, scale = batch["lr"], batch["hr"], Fraction(batch["scale"])
+        lr, hr, scale = batch["lr"], batch["hr"], parse_scales(batch["scale"])
         generator = self.trained["model"]
         generator.train()
         sr = generator(lr, scale)
@@ -194,13 +197,16 @@ class SuperResTask(Task):
         generator = self.nets["model"]
         generator.eval()
         scores: dict[str, list[float]] = {}
+        through = [("", "bicubic")] + (
+            [("through_", "slices-box")] if getattr(generator, "anisotropic", False) else []
+        )
         for hr_batch in batches:
-            for scale in self.val_scales:
-                pair = make_pair(hr_batch, scale)
+            for (prefix, kind), scale in itertools.product(through, self.val_scales):
+                pair = make_pair(hr_batch, scale, kind)
                 crop = border(float(scale))
-                for name, model in (("", generator), ("bicubic_", None)):
+                for name, model in ((prefix, generator), (f"{prefix}bicubic_", None)):
                     sr = (
-                        model(pair["lr"], scale)
+                        model(pair["lr"], pair["scale"])
                         if model is not None
                         else F.interpolate(pair["lr"], size=pair["hr"].shape[-2:], mode="bicubic")
                     )
@@ -211,8 +217,9 @@ class SuperResTask(Task):
                     scores.setdefault(f"val_{name}ssim", []).extend(
                         ssim(sr, pair["hr"], crop=crop).tolist()
                     )
-                l1 = F.l1_loss(generator(pair["lr"], scale), pair["hr"], reduction="none")
-                scores.setdefault("val_loss", []).extend(l1.flatten(1).mean(1).tolist())
+                if not prefix:
+                    l1 = F.l1_loss(generator(pair["lr"], scale), pair["hr"], reduction="none")
+                    scores.setdefault("val_loss", []).extend(l1.flatten(1).mean(1).tolist())
         return {k: float(np.mean(v)) for k, v in scores.items()}
 
 
@@ -226,6 +233,17 @@ def _perceptual(
     if config.perceptual == "none":
         return None
     raise InputError(f"unknown perceptual loss {config.perceptual!r}; use vgg, gradient or none")
+
+
+def _widened(tensors: dict[str, torch.Tensor], generator: nn.Module) -> dict[str, torch.Tensor]:
+    """An isotropic Meta-Upscale checkpoint as the start of an anisotropic generator (the same
+    output at equal scales, see :func:`~bioscope.nn.meta_upscale.widen_to_anisotropic`)."""
+    key = "nets.model.upscale.predictor.net.0.weight"
+    if not getattr(generator, "anisotropic", False) or key not in tensors:
+        return tensors
+    if tensors[key].shape[1] != 3:
+        return tensors
+    return {**tensors, key: widen_to_anisotropic(tensors[key])}
 
 
 def sr_slices(config: SRDataConfig) -> dict[str, list[np.ndarray]]:
@@ -262,7 +280,7 @@ def train_superres(
             raise InputError(
                 f"{init}: a {meta.get('task')!r} checkpoint, not a super-resolution one"
             )
-        load_nets({"model": generator}, tensors, str(init))
+        load_nets({"model": generator}, _widened(tensors, generator), str(init))
     discriminator = (
         create_model(config.discriminator.name, **config.discriminator.args)
         if config.discriminator is not None

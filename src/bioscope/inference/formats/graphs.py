@@ -112,10 +112,9 @@ class FixedScaleMetaSR(nn.Module):
         self.p, self.q, self.kernel = scale.numerator, scale.denominator, predictor.kernel
         self.out_channels = predictor.out_channels
         offsets = [float(source_index(a, scale)[1]) for a in range(self.p)]
-        grid = [[1 / float(scale), dh, dw] for dh in offsets for dw in offsets]
         like = next(predictor.parameters())
         with torch.no_grad():
-            weights = predictor(torch.tensor(grid, dtype=like.dtype, device=like.device))
+            weights = predictor(predictor.inputs((scale, scale), offsets, offsets, like))
         shape = (-1, predictor.in_channels, self.kernel, self.kernel)
         self.register_buffer("weights", weights.reshape(shape).contiguous())
 
