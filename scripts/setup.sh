@@ -22,8 +22,9 @@ if ! "$VENV/bin/python" -c "import torch" 2>/dev/null; then
         pip_install torch==2.13.0
     fi
 fi
-# the export extra too: the test suite checks ONNX files with onnxruntime
-pip_install -e ".[dev,export]"
+# the optional extras too: the test suite checks ONNX files with onnxruntime, validates the napari
+# manifest and runs napari's viewer model, test-runs bioimage.io packages and counts with Dask
+pip_install -e ".[dev,export,napari,bioimageio,dask]"
 # real annotated nuclei (BSD-3, 6.9 MB) for `--data ndev-scratch-assay`: the data only; bioscope
 # reads the TIFF itself, so the wheel's reader dependencies (bioio) are not needed
 pip_install --no-deps ndev-sampledata==0.0.3

@@ -32,3 +32,8 @@ def test_reproduce_writes_table_1_and_sweep(tmp_path):
     saved = json.loads((tmp_path / "results.json").read_text())
     assert saved["wall_seconds"] > 0 and saved["runs"]["tiny x2"]["best_epoch"] == 1
     assert saved["summary"]["params"]["bicubic"] == 0
+    # the same scoring under the other degradations: thick slices only for what takes (s, 1)
+    kspace = results["by_degradation"]["kspace"]["scales"]
+    assert set(kspace["2.0"]) == {"bicubic", "tiny x2", "tiny meta"}
+    assert set(results["by_degradation"]["slices-box"]["scales"]["2.0"]) == {"bicubic"}
+    assert (tmp_path / "kspace" / "table.md").is_file()

@@ -65,6 +65,8 @@ def run_meta_srgan(args: argparse.Namespace) -> int:
     if args.epochs is not None:
         config = replace(config, epochs=args.epochs)
     results = reproduce_meta_srgan(args.out, config)
-    print(markdown_table(SR_TABLE_HEADER, sr_table_rows(results["summary"])))
+    for kind, summary in results["by_degradation"].items():
+        print(f"x2, LR made by {kind}:")
+        print(markdown_table(SR_TABLE_HEADER, sr_table_rows(summary)))
     print(f"wall time {results['wall_seconds']:.0f} s; tables and figures in {args.out}")
     return 0

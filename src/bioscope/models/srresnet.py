@@ -3,13 +3,11 @@
 
 from __future__ import annotations
 
-from fractions import Fraction
-
 import torch
 from torch import nn
 
 from bioscope.errors import InputError
-from bioscope.geometry import ScaleLike, parse_scale, parse_scales
+from bioscope.geometry import ScaleLike, parse_scales
 from bioscope.models.registry import register_model
 from bioscope.nn.meta_upscale import MetaUpscale, bicubic_upscale
 
@@ -95,10 +93,12 @@ class FixedScaleSR(nn.Module):
         self.body, self.upsampler, self.tail = body, upsampler, tail
         self.scale, self.channels = scale, channels
 
-    def forward(self, lr: torch.Tensor, scale: Fraction | float | str = 2) -> torch.Tensor:
+    def forward(self, lr: torch.Tensor, scale: ScaleLike = 2) -> torch.Tensor:
         check_lr(lr, self.channels)
-        if parse_scale(scale) != self.scale:
-            raise InputError(f"this model upscales by x{self.scale} only, not x{float(scale):g}")
+        rows, cols = parse_scales(scale)
+        if rows != self.scale or cols != self.scale:
+            shown = f"{float(rows):g}" if rows == cols else f"{float(rows):g} x {float(cols):g}"
+            raise InputError(f"this model upscales by x{self.scale} only, not x{shown}")
         return self.tail(self.upsampler(self.body(lr)))
 
 

@@ -1,0 +1,74 @@
+"""Super-resolve a 2-D image or a 3-D volume (in-plane) as napari layer data, placed in the world.
+
+The plain function behind the super-resolution widget. It upscales through the one front door,
+:class:`~bioscope.inference.superres.SRPredictor` (loaded once per model and device), and places
+the result with :meth:`~bioscope.napari.placement.Placement.enlarged`, so it overlays the input.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+import numpy as np
+
+from bioscope.api import load_sr_model
+from bioscope.device import resolve_device
+from bioscope.errors import InputError
+from bioscope.geometry import Scale, parse_scale
+from bioscope.inference.superres import SRPredictor
+from bioscope.napari import LayerData
+from bioscope.napari.placement import Placement, placement_for
+
+
+@lru_cache(maxsize=4)
+def _sr_model(model: str | None, device: str) -> SRPredictor:
+    """The SR predictor of checkpoint ``model`` (``None``: shipped) on ``device``, loaded once."""
+    return load_sr_model(model, device)
+
+
+def upscale_layer(
+    data: np.ndarray,
+    scale: Scale,
+    placement: Placement | None = None,
+    *,
+    name: str = "image",
+    axis: int = 2,
+    device: str = "auto",
+    model: str | os.PathLike[str] | None = None,
+) -> list[LayerData]:
+    """An image layer of ``data`` enlarged by ``scale``, placed over the input in the world.
+
+    Args:
+        data: a 2-D image, or a 3-D volume enlarged in the planes across ``axis``.
+        scale: e.g. ``2``, ``2.5``, ``"27/10"`` (read as :func:`~bioscope.geometry.parse_scale`
+            reads it; outside the model's trained range a warning).
+        placement: where the input layer sits in the world.
+        name: the input layer's name (the new layer is ``"<name> x<scale>"``).
+        axis: the slice axis of a volume (2: axial slices of a NIfTI read by bioscope).
+        device: ``auto``, ``cpu`` or ``cuda``.
+        model: an SR checkpoint (``None``: the shipped Meta-SRGAN).
+
+    Returns:
+        ``[image]``: float32 in the input's units, ``floor(s n)`` pixels along each enlarged axis.
+
+    Raises:
+        InputError: not 2-D or 3-D, a bad axis, scale, device or model.
+    """
+    data = np.asarray(data)
+    if data.ndim not in (2, 3):
+        raise InputError(f"expected a 2-D image or a 3-D volume, got shape {data.shape}")
+    placement = placement_for(placement, data.ndim, name)
+    if data.ndim == 3 and not -3 <= axis < 3:
+        raise InputError(f"axis must be 0, 1 or 2 for a volume, got {axis}")
+    factor = parse_scale(scale)
+    predictor = _sr_model(None if model is None else os.fspath(model), str(resolve_device(device)))
+    result = predictor.upscale(data, factor, axis=axis)
+    enlarged = (0, 1) if data.ndim == 2 else [i for i in range(3) if i != axis % 3]
+    metadata = {"scale": str(factor), "model": predictor.name, "source": name}
+    kwargs = {
+        "name": f"{name} x{float(factor):g}",
+        "metadata": metadata,
+        **placement.enlarged(float(factor), enlarged).kwargs(),
+    }
+    return [(result, kwargs, "image")]
