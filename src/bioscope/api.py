@@ -7,7 +7,6 @@ model once with :func:`load_cell_model` / :func:`load_sr_model` and pass it as `
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import warnings
 from fractions import Fraction
@@ -112,12 +111,7 @@ def _segmentation(
     device: Device,
 ) -> Segmentation:
     predictor = model if isinstance(model, CellPredictor) else _cells(model, device)
-    overrides = {k: v for k, v in (("threshold", threshold), ("method", method)) if v is not None}
-    if overrides:
-        spec = dataclasses.replace(predictor.spec, **overrides)
-        predictor = CellPredictor(
-            predictor.net, spec, predictor.source, predictor.device, predictor.window
-        )
+    predictor = predictor.with_overrides(threshold, method)
     result = predictor.segment(np.asarray(image), diameter)
     if result.empty:
         warnings.warn(

@@ -107,6 +107,22 @@ class CellPredictor(Predictor):
         window = dataclasses.replace(cls.WINDOW, batch_size=batch_size)
         return cls(net, spec, str(path), device, window)
 
+    def with_overrides(
+        self, threshold: float | None = None, method: str | None = None
+    ) -> CellPredictor:
+        """This predictor (the same network, device and window) with the mask ``threshold``
+        and counting ``method`` replaced where given.
+
+        Raises:
+            InputError: an invalid threshold or method.
+        """
+        overrides = {"threshold": threshold, "method": method}
+        overrides = {k: v for k, v in overrides.items() if v is not None}
+        if not overrides:
+            return self
+        spec = dataclasses.replace(self.spec, **overrides)
+        return CellPredictor(self.net, spec, self.source, self.device, self.window)
+
     def segment(self, image: np.ndarray, diameter: Diameter = None) -> Segmentation:
         """Segment and count one ``(H, W)`` or ``(H, W, 3)`` image of any dtype."""
         return self.segment_batch([image], diameter)[0]

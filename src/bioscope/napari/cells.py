@@ -7,7 +7,6 @@ equals ``bioscope.count`` and ``bioscope cells count`` on the same image.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from functools import lru_cache
 
@@ -62,12 +61,7 @@ def segment_cells(
     predictor = _cell_model(
         None if model is None else os.fspath(model), str(resolve_device(device))
     )
-    overrides = {k: v for k, v in (("threshold", threshold), ("method", method)) if v is not None}
-    if overrides:
-        spec = dataclasses.replace(predictor.spec, **overrides)
-        predictor = CellPredictor(
-            predictor.net, spec, predictor.source, predictor.device, predictor.window
-        )
+    predictor = predictor.with_overrides(threshold, method)
     result = predictor.segment(image, None if diameter in (0, "0", "") else diameter)
     summary = {
         "count": result.count,
