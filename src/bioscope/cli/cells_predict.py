@@ -4,12 +4,14 @@ All three segment through one :class:`~bioscope.inference.cells.CellPredictor`, 
 gives the same count whichever command reads it. ``predict`` and ``count`` take files, folders
 and glob patterns; images of one size go through the network together (``--batch-size``); a bad
 image is reported on one line and skipped, and every output is written atomically, so an
-interrupted run leaves whole files only.
+interrupted run leaves whole files only; the CSV of ``count`` grows a row at a time instead, so
+that ``--resume`` can go on from a killed run (:mod:`bioscope.inference.plates`).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import tempfile
@@ -17,11 +19,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from tqdm import tqdm
 
 from bioscope.cli.args import add_out, int_list, positive_int
-from bioscope.cli.exporting import add_export_arguments, print_exported
+from bioscope.cli.exporting import BIOIMAGEIO, add_export_arguments, print_exported
 from bioscope.cli.inputs import expand_inputs, parse_stain
 from bioscope.counting import METHODS
 from bioscope.data.bbbc005 import IMAGES_DIR, index_bbbc005
@@ -31,9 +32,13 @@ from bioscope.device import DEVICES
 from bioscope.errors import BioscopeError, InputError
 from bioscope.evaluate.cells import evaluate_cells, summarise
 from bioscope.evaluate.folder import evaluate_folder, summarise_folder
-from bioscope.inference.cells import CellPredictor, Diameter, Segmentation
+from bioscope.inference.cells import CellPredictor
+from bioscope.inference.dask_plates import PredictorRecipe, dask_counts
+from bioscope.inference.files import ImageCount, count_files, segment_files
 from bioscope.inference.formats import export_cell_model
-from bioscope.io import IMAGE_SUFFIXES, atomic_write_text, read_image, write_image
+from bioscope.inference.formats.bioimageio import package_cell_model
+from bioscope.inference.plates import CountTable
+from bioscope.io import IMAGE_SUFFIXES, atomic_write_text, write_image
 from bioscope.io.tables import csv_text
 from bioscope.report.cells import (
     overlay,
@@ -54,10 +59,17 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     _model_options(predict)
     predict.set_defaults(handler=run_predict)
 
-    count = sub.add_parser("count", help="count cells in images; writes a CSV")
+    count = sub.add_parser(
+        "count",
+        help="count cells in images; writes a CSV",
+        description="One row per image (file, count, method), appended as each is counted, "
+        "so a killed run keeps its rows (--resume goes on from them), and put in input order "
+        "at the end. --dask spreads the images over a Dask cluster; the CSV is the same.",
+    )
     _inputs(count)
     add_out(count, "file", "CSV file (file, count, method)", suffixes=(".csv",))
     _model_options(count)
+    _plate_options(count)
     count.set_defaults(handler=run_count)
 
     evaluate = sub.add_parser(
@@ -89,12 +101,17 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
     export = sub.add_parser(
         "export",
-        help="write a model's weights, or its network as TorchScript or ONNX",
+        help="write a model's weights, its network as TorchScript or ONNX, or a bioimage.io "
+        "package",
         description="safetensors (default): strip a training checkpoint to its weights. "
         "torchscript (.pt) or onnx (.onnx): the network alone, taking (N, 1, H, W) float32 "
         "images normalised as bioscope normalises them (any H and W of at least 16) and "
         "returning its logits; <file>.json beside it holds the inference spec and says how to "
-        "prepare the input. ONNX export needs pip install 'bioscope[export]'.",
+        "prepare the input. ONNX export needs pip install 'bioscope[export]'. bioimageio "
+        "(.zip): a bioimage.io model package for deepImageJ, ilastik, QuPath and "
+        "bioimageio.core (TorchScript and state-dict weights, percentile normalisation, "
+        "probabilities out; its README says how it differs from bioscope); needs pip install "
+        "'bioscope[bioimageio]'.",
     )
     add_export_arguments(export)
     export.add_argument(
@@ -192,41 +209,6 @@ def _images(args: argparse.Namespace) -> list[Path]:
     return images
 
 
-def _segmented(
-    predictor: CellPredictor, paths: list[Path], diameter: Diameter, batch: int
-) -> Iterator[tuple[Path, np.ndarray, Segmentation | BioscopeError]]:
-    """Each path with its image and segmentation (or the error that stopped it), in order;
-    consecutive readable images go through the predictor ``batch`` at a time."""
-    for start in range(0, len(paths), batch):
-        chunk = paths[start : start + batch]
-        loaded: list[tuple[Path, np.ndarray | BioscopeError]] = []
-        for path in chunk:
-            try:
-                loaded.append((path, read_image(path)))
-            except BioscopeError as exc:
-                loaded.append((path, exc))
-        good = [(p, image) for p, image in loaded if isinstance(image, np.ndarray)]
-        try:
-            results = predictor.segment_batch([image for _, image in good], diameter)
-            by_path = dict(zip([p for p, _ in good], results, strict=True))
-        except BioscopeError:  # one bad image in the batch: find it by going one at a time
-            by_path = {p: _segment_one(predictor, image, diameter) for p, image in good}
-        for path, image in loaded:
-            if isinstance(image, BioscopeError):
-                yield path, np.zeros(0), image
-            else:
-                yield path, image, by_path[path]
-
-
-def _segment_one(
-    predictor: CellPredictor, image: np.ndarray, diameter: Diameter
-) -> Segmentation | BioscopeError:
-    try:
-        return predictor.segment(image, diameter)
-    except BioscopeError as exc:
-        return exc
-
-
 def image_outputs(path: Path, out: Path) -> dict[str, Path]:
     """Where ``bioscope cells predict`` writes the outputs of image ``path`` in folder ``out``."""
     stem = path.stem
@@ -253,7 +235,7 @@ def run_predict(args: argparse.Namespace) -> int:
     _check_unique_stems(images)
     predictor, _ = _predictor(args)
     failed = 0
-    for path, raw, result in _segmented(predictor, images, args.diameter, args.batch_size):
+    for path, raw, result in segment_files(predictor, images, args.diameter, args.batch_size):
         if isinstance(result, BioscopeError):
             print(f"bioscope: error: {result}", file=sys.stderr)
             failed += 1
@@ -269,26 +251,91 @@ def run_predict(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _plate_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--dask",
+        nargs="?",
+        const="",
+        metavar="ADDRESS",
+        help="count on a Dask cluster: the scheduler at ADDRESS (e.g. tcp://host:8786; its "
+        "workers need bioscope and the same paths), or with no address a local cluster of "
+        "--workers processes. Put it after the images. Needs pip install 'bioscope[dask]'",
+    )
+    parser.add_argument(
+        "--workers",
+        type=positive_int,
+        default=2,
+        help="worker processes of the local Dask cluster, one thread each (default 2)",
+    )
+    again = parser.add_mutually_exclusive_group()
+    again.add_argument(
+        "--resume",
+        action="store_true",
+        help="the CSV holds counts of an earlier run of these images (killed, or with images "
+        "added since): count only the images it lacks. Its method column must match; the "
+        "model and threshold are not recorded, so keep them the same",
+    )
+    again.add_argument(
+        "--overwrite", action="store_true", help="count every image again into an existing CSV"
+    )
+
+
 def run_count(args: argparse.Namespace) -> int:
-    """Handle ``bioscope cells count``: one CSV row per readable image."""
+    """Handle ``bioscope cells count``: one CSV row per readable image, appended as each is
+    counted (here or on Dask) and put in input order at the end; with ``--resume`` only the
+    images the CSV lacks are counted."""
     images = _images(args)
     predictor, _ = _predictor(args)
-    rows, failed = [], 0
-    segmented = _segmented(predictor, images, args.diameter, args.batch_size)
-    for path, _, result in tqdm(
-        segmented, total=len(images), unit="img", desc="count", disable=None
-    ):
-        if isinstance(result, BioscopeError):
-            tqdm.write(f"bioscope: error: {result}", file=sys.stderr)
+    with CountTable(
+        args.out,
+        [str(p) for p in images],
+        predictor.spec.method,
+        resume=args.resume,
+        overwrite=args.overwrite,
+    ) as table:
+        todo = [Path(f) for f in table.todo]
+        if len(todo) < len(images):
+            print(
+                f"bioscope: note: resuming {args.out}: {len(images) - len(todo)} of "
+                f"{len(images)} images are counted there already; counting the other {len(todo)}",
+                file=sys.stderr,
+            )
+        with _counts(args, predictor, todo) as counts:
+            failed = _add_counts(table, counts, len(todo))
+        written = table.finish()
+    if written:
+        print(f"wrote {written} counts to {args.out}")
+    return 1 if failed else 0
+
+
+def _counts(
+    args: argparse.Namespace, predictor: CellPredictor, paths: list[Path]
+) -> contextlib.AbstractContextManager[Iterator[ImageCount]]:
+    """The counts of ``paths`` as they finish: here in order, or on Dask with ``--dask``."""
+    if args.dask is None or not paths:
+        return contextlib.nullcontext(count_files(predictor, paths, args.diameter, args.batch_size))
+    if args.dask and Path(args.dask).exists():
+        raise InputError(
+            f"--dask took {args.dask!r} for a scheduler address, but it is a file or folder: "
+            "put --dask after the images, or write --dask=ADDRESS"
+        )
+    recipe = PredictorRecipe.of(predictor, args.model, args.device)
+    return dask_counts(args.dask or None, args.workers, recipe, paths, args.diameter)
+
+
+def _add_counts(table: CountTable, counts: Iterator[ImageCount], total: int) -> int:
+    """Stream ``counts`` into ``table``, reporting bad and empty images; return how many
+    failed."""
+    failed = 0
+    for count in tqdm(counts, total=total, unit="img", desc="count", disable=None):
+        if count.error:
+            tqdm.write(f"bioscope: error: {count.error}", file=sys.stderr)
             failed += 1
             continue
-        if result.empty:
-            tqdm.write(f"bioscope: warning: {path}: {EMPTY_NOTE}", file=sys.stderr)
-        rows.append({"file": str(path), "count": result.count, "method": result.method})
-    if rows:
-        atomic_write_text(args.out, csv_text(rows))
-        print(f"wrote {len(rows)} counts to {args.out}")
-    return 1 if failed else 0
+        if count.empty:
+            tqdm.write(f"bioscope: warning: {count.file}: {EMPTY_NOTE}", file=sys.stderr)
+        table.add(count)
+    return failed
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
@@ -388,15 +435,16 @@ def evaluation_table(summary: dict) -> str:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    """Handle ``bioscope cells export``: weights, or the network as TorchScript or ONNX with a
-    JSON sidecar; the spec overrides go into either."""
-    path = export_cell_model(
-        args.checkpoint,
-        args.out,
-        args.format,
-        threshold=args.threshold,
-        method=args.method,
-        estimate_diameter=args.estimate_diameter,
-    )
+    """Handle ``bioscope cells export``: weights, the network as TorchScript or ONNX with a
+    JSON sidecar, or a bioimage.io package; the spec overrides go into each."""
+    overrides = {
+        "threshold": args.threshold,
+        "method": args.method,
+        "estimate_diameter": args.estimate_diameter,
+    }
+    if args.format == BIOIMAGEIO:
+        path = package_cell_model(args.checkpoint, args.out, **overrides)
+    else:
+        path = export_cell_model(args.checkpoint, args.out, args.format, **overrides)
     print_exported(path, args.format)
     return 0

@@ -1,5 +1,10 @@
 """What ``cells export`` and ``sr export`` share: the checkpoint, output and format arguments,
-and the line that says what was written."""
+and the line that says what was written.
+
+``--format`` takes the exporters' formats (:data:`~bioscope.inference.formats.FORMATS`) and
+``bioimageio``, a bioimage.io model package (:mod:`~bioscope.inference.formats.bioimageio`):
+one output, ``-o``, whatever the format.
+"""
 
 from __future__ import annotations
 
@@ -8,21 +13,34 @@ from pathlib import Path
 
 from bioscope.cli.args import add_out
 from bioscope.inference.formats import FORMATS, sidecar_path
+from bioscope.inference.formats.bioimageio import PACKAGE_SUFFIX
+
+#: The ``--format`` of a bioimage.io package.
+BIOIMAGEIO = "bioimageio"
+#: Every ``--format`` and the file ending it writes.
+EXPORT_FORMATS = {**FORMATS, BIOIMAGEIO: PACKAGE_SUFFIX}
 
 
 def add_export_arguments(parser: argparse.ArgumentParser) -> None:
     """The checkpoint to read, the file to write and its ``--format``."""
     parser.add_argument("checkpoint", type=Path, help="e.g. RUN/best.safetensors")
-    add_out(parser, "file", "file to write (as --format says)", suffixes=tuple(FORMATS.values()))
+    suffixes = tuple(EXPORT_FORMATS.values())
+    add_out(parser, "file", "file to write (as --format says)", suffixes=suffixes)
     parser.add_argument(
         "--format",
-        choices=tuple(FORMATS),
+        choices=tuple(EXPORT_FORMATS),
         default="safetensors",
-        help="safetensors (weights, .safetensors; default), torchscript (.pt) or onnx (.onnx)",
+        help="safetensors (weights, .safetensors; default), torchscript (.pt), onnx (.onnx) "
+        "or bioimageio (a bioimage.io model package, .zip; needs pip install "
+        "'bioscope[bioimageio]')",
     )
 
 
 def print_exported(path: Path, fmt: str) -> None:
-    """Say what an export wrote: the file, its size, and its JSON sidecar (network formats)."""
-    sidecar = "" if fmt == "safetensors" else f" and {sidecar_path(path)}"
-    print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB){sidecar}")
+    """Say what an export wrote: the file, its size, and its JSON sidecar (network formats) or
+    how to test it (bioimage.io packages)."""
+    if fmt == BIOIMAGEIO:
+        extra = f"; test it with: bioimageio test {path}"
+    else:
+        extra = "" if fmt == "safetensors" else f" and {sidecar_path(path)}"
+    print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB){extra}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from fractions import Fraction
 from pathlib import Path
 
@@ -11,23 +12,39 @@ import numpy as np
 from tqdm import tqdm
 
 from bioscope.cli.args import add_out, positive_int, run_config
-from bioscope.cli.exporting import add_export_arguments, print_exported
+from bioscope.cli.exporting import BIOIMAGEIO, add_export_arguments, print_exported
 from bioscope.cli.inputs import GLOB_CHARS, expand_inputs
-from bioscope.data.degradations import KINDS, check_kinds, degrade_with
+from bioscope.data.degradations import KINDS, SLICE_PROFILES, check_kinds, degrade_with
 from bioscope.data.degrade import as_scale
 from bioscope.data.kspace import WINDOWS, add_rician_noise
 from bioscope.data.mri import AXES
-from bioscope.data.superres import builtin_slices, split_volumes, volume_paths, volume_slices
+from bioscope.data.superres import (
+    builtin_slices,
+    builtin_volume,
+    split_volumes,
+    volume_paths,
+    volume_slices,
+)
 from bioscope.device import DEVICES
 from bioscope.errors import InputError
+from bioscope.evaluate.through_plane import evaluate_through_plane, summary_table
 from bioscope.inference.formats import export_sr_model
+from bioscope.inference.formats.bioimageio import package_sr_model
 from bioscope.inference.superres import SRPredictor
+from bioscope.inference.through_plane import slice_axis, through_plane_scale
 from bioscope.io import IMAGE_SUFFIXES, read_volume, write_image, write_nifti
-from bioscope.io.atomic import atomic_path
+from bioscope.io.atomic import atomic_path, atomic_write_text
 from bioscope.io.images import cast_to
-from bioscope.io.volumes import NIFTI_SUFFIXES, Volume, describe_nifti, resampled_affine
+from bioscope.io.volumes import (
+    NIFTI_SUFFIXES,
+    Volume,
+    describe_nifti,
+    resampled_affine,
+    rescaled_affine,
+)
 from bioscope.models.vgg import ENV
 from bioscope.report.superres import sr_table, write_sr_evaluation
+from bioscope.report.tables import markdown_table
 from bioscope.train.config import from_dict
 from bioscope.train.segmentation import ModelSpec
 from bioscope.train.superres import SRTrainConfig, train_superres
@@ -54,19 +71,26 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
     deg = sub.add_parser(
         "degrade",
-        help="write the low-resolution version (bicubic, as training makes it, or k-space)",
+        help="write the low-resolution version (bicubic, k-space, or thick slices)",
         description="Crop to an exact multiple of the scale's numerator and downsample with "
         "antialiased bicubic, or (--kind kspace) keep the centre of k-space as a scanner does, "
         "optionally apodized (exact rational geometry; pixel-centre alignment; --snr adds "
-        "Rician noise). A volume is degraded in-plane, slice by slice along --axis, and written "
-        "as NIfTI with its affine.",
+        "Rician noise). A volume is degraded in-plane, slice by slice along --axis, or with "
+        "--kind slices-box/slices-gaussian made into thick slices along --axis only; it is "
+        "written as NIfTI with its affine.",
     )
     deg.add_argument("input", type=Path)
     deg.add_argument("--scale", required=True, help="e.g. 2, 2.5, 3.7 (1.1..4.0)")
     add_out(deg, "file", ".nii/.nii.gz for volumes; .png, .tif, .npy or .nii for 2-D images")
     deg.add_argument("--axis", choices=tuple(AXES), default="axial", help="slice axis of a volume")
     deg.add_argument("--volume", type=int, help="volume of a 4-D file (0-based)")
-    deg.add_argument("--kind", choices=KINDS, default="bicubic", help="bicubic (default) or kspace")
+    deg.add_argument(
+        "--kind",
+        choices=KINDS,
+        default="bicubic",
+        help="bicubic (default), kspace, or thick slices along --axis: slices-box (averaged "
+        "thin slices) or slices-gaussian (Gaussian slice profile)",
+    )
     deg.add_argument(
         "--window", choices=WINDOWS, default="none", help="k-space apodization (--kind kspace)"
     )
@@ -122,10 +146,32 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "output folder; each result is named <stem>_x<scale><suffix> there.",
     )
     up.add_argument("inputs", nargs="+", type=Path, help="files, folders or glob patterns")
-    up.add_argument("--scale", required=True, help="e.g. 1.5, 2, 2.7, 4 or 3/2")
+    up.add_argument(
+        "--scale",
+        help="e.g. 1.5, 2, 2.7, 4 or 3/2 (with --through-plane: default from --target-mm)",
+    )
     add_out(up, "any", "output file (one input) or folder (several)")
-    up.add_argument("--model", type=Path, help="SR checkpoint (default: the shipped model)")
-    up.add_argument("--axis", choices=tuple(AXES), default="axial", help="slice axis of a volume")
+    up.add_argument(
+        "--model",
+        type=Path,
+        help="SR checkpoint, or meta-srgan-gan (the shipped GAN variant); default: the shipped "
+        "L1 model",
+    )
+    up.add_argument(
+        "--axis",
+        choices=tuple(AXES),
+        help="slice axis of a volume (default: axial; with --through-plane, the thickest axis)",
+    )
+    up.add_argument(
+        "--through-plane",
+        action="store_true",
+        help="enlarge a volume across its slices only (thick 2-D acquisitions), not in-plane",
+    )
+    up.add_argument(
+        "--target-mm",
+        type=float,
+        help="with --through-plane: slice spacing to reach (default: the in-plane spacing)",
+    )
     up.add_argument("--volume", type=int, help="volume of a 4-D file (0-based)")
     up.add_argument("--tile", type=positive_int, default=256, help="LR tile side for large slices")
     up.add_argument("--batch-size", type=positive_int, default=8, help="slices or tiles per call")
@@ -161,7 +207,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     evaluate.add_argument(
         "--models",
         default="meta-srgan,bicubic",
-        help="comma-separated model names (default meta-srgan,bicubic)",
+        help="comma-separated model names (default meta-srgan,bicubic; meta-srgan-gan is the "
+        "shipped GAN variant)",
     )
     evaluate.add_argument(
         "--checkpoints",
@@ -176,6 +223,17 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "it), kspace (the centre of k-space, as a scanner acquires it); with several, each "
         "writes to OUT/<name>/",
     )
+    evaluate.add_argument(
+        "--through-plane",
+        action="store_true",
+        help="score through-plane SR instead: each volume of --data (builtin, NIfTI files or "
+        "folders, comma-separated) is made into thick slices along --axis by averaging, "
+        "enlarged back along that axis only and scored on every plane across the slices, "
+        "against cubic and sinc interpolation along the axis",
+    )
+    evaluate.add_argument(
+        "--axis", choices=tuple(AXES), default="axial", help="slice axis (--through-plane)"
+    )
     add_out(evaluate, "folder", "output folder (made if missing)")
     evaluate.add_argument(
         "--device", choices=DEVICES, default="auto", help="auto (CUDA when present), cpu, cuda"
@@ -184,17 +242,22 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
     export = sub.add_parser(
         "export",
-        help="write a model's weights, or its network at one scale as TorchScript or ONNX",
+        help="write a model's weights, or its network at one scale as TorchScript, ONNX or a "
+        "bioimage.io package",
         description="safetensors (default): strip a training checkpoint to its weights (any "
         "scale). torchscript (.pt) or onnx (.onnx): the network at the one --scale, taking "
         "(N, 1, h, w) float32 images in the model's units and returning (N, 1, floor(s h), "
         "floor(s w)); export one file per scale. <file>.json beside it holds the inference "
         "spec and says how to prepare the input. ONNX export needs pip install "
-        "'bioscope[export]'.",
+        "'bioscope[export]'. bioimageio (.zip): a bioimage.io model package at the one "
+        "--scale, for deepImageJ, ilastik, QuPath and bioimageio.core (its README says how "
+        "its normalisation differs from bioscope's); needs pip install "
+        "'bioscope[bioimageio]'.",
     )
     add_export_arguments(export)
     export.add_argument(
-        "--scale", help="the scale built into a torchscript or onnx file, e.g. 2, 4 or 2.5"
+        "--scale",
+        help="the scale built into a torchscript, onnx or bioimageio file, e.g. 2, 4 or 2.5",
     )
     export.set_defaults(handler=run_export)
 
@@ -234,7 +297,14 @@ def run_degrade(args: argparse.Namespace) -> int:
     volume = read_volume(args.input, args.volume)
     out = args.out
     check_written(out, volume, "keep")
-    if volume.is_volume:
+    if volume.is_volume and args.kind in SLICE_PROFILES:  # thick slices along --axis
+        axis = AXES[args.axis]
+        _, data = degrade_with(args.kind, volume.data, scale, axis=axis)
+        if args.snr is not None:
+            data = add_rician_noise(data, args.snr, np.random.default_rng(args.seed))
+        factors = [float(scale) if i == axis else 1.0 for i in range(3)]
+        write_nifti(out, data, rescaled_affine(volume.affine, factors), like=volume.header)
+    elif volume.is_volume:
         axis = AXES[args.axis]
         moved = np.moveaxis(volume.data, axis, 0)  # (slices, a, b): in-plane axes last
         lr = _low_resolution(moved, scale, args)
@@ -316,6 +386,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
     scales = [as_scale(v, allow_outside=True) for v in args.scales.split(",")]
     names = [n for n in args.models.split(",") if n]
     models = load_sr_models(names, args.checkpoints, args.device)
+    if args.through_plane:
+        return _evaluate_through_plane(args, models, scales)
     if args.data == "builtin":
         slices = builtin_slices()["test"]
     else:
@@ -335,32 +407,87 @@ def run_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _evaluate_through_plane(
+    args: argparse.Namespace, models: dict[str, SRPredictor], scales: list[Fraction]
+) -> int:
+    """``sr evaluate --through-plane``: one table over every volume, scale and method."""
+    skipped = [name for name, model in models.items() if not model.supports_scales((2, 1))]
+    for name in skipped:
+        print(f"bioscope: note: {name} enlarges both axes by one scale; left out", file=sys.stderr)
+    models = {name: model for name, model in models.items() if name not in skipped}
+    volumes = [
+        builtin_volume() if item == "builtin" else read_volume(path)
+        for item in args.data.split(",")
+        for path in (volume_paths(item) if Path(item).is_dir() else [Path(item)])
+    ]
+    rows = []
+    with tqdm(total=len(volumes) * len(scales), unit="case", disable=None) as bar:
+        for volume in volumes:
+            for scale in scales:
+                rows += evaluate_through_plane(models, volume, [scale], AXES[args.axis])
+                bar.update(1)
+    table = markdown_table(["volume", "scale", "method", "PSNR dB", "SSIM"], summary_table(rows))
+    atomic_write_text(args.out / "metrics.json", json.dumps({"rows": rows}, indent=2))
+    atomic_write_text(args.out / "table.md", table + "\n")
+    print(table)
+    print(f"wrote metrics.json and table.md to {args.out}")
+    return 0
+
+
 def run_upscale(args: argparse.Namespace) -> int:
     """Handle ``bioscope sr upscale``: every input, each output checked before it is computed."""
     inputs, several = upscale_inputs(args.inputs)
     if several and args.out.exists() and not args.out.is_dir():
         raise InputError(f"{args.out}: several inputs need an output folder, and this is a file")
+    if args.scale is None and not args.through_plane:
+        raise InputError("give --scale (or --through-plane, whose scale --target-mm sets)")
+    if args.target_mm is not None and not args.through_plane:
+        raise InputError("--target-mm applies to --through-plane only")
     predictor = SRPredictor.from_checkpoint(
         args.model, args.device, tile=args.tile, batch_size=args.batch_size
     )
-    scale = predictor.check_scale(args.scale, strict=args.strict)
     for path in inputs:
         volume = read_volume(path, args.volume)
+        if args.through_plane:
+            axis = AXES[args.axis] if args.axis else slice_axis(volume)
+            scale = predictor.check_scale(
+                args.scale or through_plane_scale(volume, axis, args.target_mm), args.strict
+            )
+        else:
+            axis = AXES[args.axis or "axial"] if volume.is_volume else 0
+            scale = predictor.check_scale(args.scale, strict=args.strict)
         out = args.out / upscaled_name(path, volume, scale) if several else args.out
         check_written(out, volume, args.dtype)
-        axis = AXES[args.axis] if volume.is_volume else 0
-        slices = volume.data.shape[axis] if volume.is_volume else 1
-        with tqdm(total=slices, unit="slice", desc=path.name, disable=None, leave=False) as bar:
-            result = predictor.upscale(
-                volume, scale, axis=axis, clip=args.clip, progress=bar.update
-            )
-        assert isinstance(result, Volume)
+        result = _upscaled(predictor, volume, scale, axis, args, path.name)
         write_result(out, result, args.dtype)
+        how = f"across axis {axis}" if args.through_plane else "in-plane"
         print(
             f"{path} {list(volume.data.shape)} -> {out} {list(result.data.shape)} "
-            f"(x{float(scale):g}, {predictor.source})"
+            f"(x{float(scale):g} {how}, {predictor.source})"
         )
     return 0
+
+
+def _upscaled(
+    predictor: SRPredictor,
+    volume: Volume,
+    scale: Fraction,
+    axis: int,
+    args: argparse.Namespace,
+    name: str,
+) -> Volume:
+    """One input of ``sr upscale``, in-plane or through-plane, with a progress bar."""
+    if args.through_plane:
+        planes = sum(volume.data.shape[i] for i in range(3) if i != axis)
+        with tqdm(total=planes, unit="plane", desc=name, disable=None, leave=False) as bar:
+            return predictor.upscale_through_plane(
+                volume, scale, axis=axis, clip=args.clip, progress=bar.update
+            )
+    slices = volume.data.shape[axis] if volume.is_volume else 1
+    with tqdm(total=slices, unit="slice", desc=name, disable=None, leave=False) as bar:
+        result = predictor.upscale(volume, scale, axis=axis, clip=args.clip, progress=bar.update)
+    assert isinstance(result, Volume)
+    return result
 
 
 def upscale_inputs(items: list[Path]) -> tuple[list[Path], bool]:
@@ -418,7 +545,12 @@ def write_result(out: Path, result: Volume, dtype: str) -> Path:
 
 def run_export(args: argparse.Namespace) -> int:
     """Handle ``bioscope sr export``: weights, or the network at one scale as TorchScript or
-    ONNX with a JSON sidecar."""
-    path = export_sr_model(args.checkpoint, args.out, args.format, args.scale)
+    ONNX with a JSON sidecar, or as a bioimage.io package."""
+    if args.format == BIOIMAGEIO:
+        if args.scale is None:
+            raise InputError("--format bioimageio packages one scale: give --scale, e.g. 2")
+        path = package_sr_model(args.checkpoint, args.out, args.scale)
+    else:
+        path = export_sr_model(args.checkpoint, args.out, args.format, args.scale)
     print_exported(path, args.format)
     return 0

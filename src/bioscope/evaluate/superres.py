@@ -26,7 +26,7 @@ from bioscope.data.superres import make_pair
 from bioscope.errors import InputError
 from bioscope.geometry import parse_scales
 from bioscope.inference.superres import SRPredictor
-from bioscope.metrics.superres import border, paper_psnr, psnr, ssim
+from bioscope.metrics.superres import border, gmsd, paper_psnr, psnr, ssim
 
 
 @torch.inference_mode()
@@ -38,7 +38,7 @@ def evaluate_sr(
     progress: Callable[[int], None] | None = None,
     degradation: Kind = "bicubic",
 ) -> list[dict[str, Any]]:
-    """One row per (slice, scale, model): psnr, ssim, paper_psnr, ms; the LR made by
+    """One row per (slice, scale, model): psnr, ssim, paper_psnr, gmsd, ms; the LR made by
     ``degradation`` (bicubic, or k-space truncation as a scanner acquires it)."""
     if not slices:
         raise InputError("no slices to evaluate")
@@ -62,6 +62,7 @@ def evaluate_sr(
                         "psnr": float(psnr(sr, pair["hr"], crop=cut)[0]),
                         "ssim": float(ssim(sr, pair["hr"], crop=cut)[0]),
                         "paper_psnr": float(paper_psnr(sr, pair["hr"], crop=cut)[0]),
+                        "gmsd": float(gmsd(sr, pair["hr"], crop=cut)[0]),
                         "ms": elapsed,
                     }
                 )
@@ -86,7 +87,8 @@ def summarise_sr(rows: Sequence[Mapping[str, Any]], params: Mapping[str, int]) -
             if not selected:
                 continue
             values = {
-                k: np.array([r[k] for r in selected]) for k in ("psnr", "ssim", "paper_psnr", "ms")
+                k: np.array([r[k] for r in selected])
+                for k in ("psnr", "ssim", "paper_psnr", "gmsd", "ms")
             }
             per_model[name] = {
                 "psnr": float(values["psnr"].mean()),
@@ -94,6 +96,7 @@ def summarise_sr(rows: Sequence[Mapping[str, Any]], params: Mapping[str, int]) -
                 "ssim": float(values["ssim"].mean()),
                 "ssim_std": float(values["ssim"].std()),
                 "paper_psnr": float(values["paper_psnr"].mean()),
+                "gmsd": float(values["gmsd"].mean()),
                 "ms_per_slice": float(np.median(values["ms"])),
             }
         out["scales"][str(scale)] = per_model

@@ -19,6 +19,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from fractions import Fraction
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -36,6 +37,8 @@ from bioscope.models.registry import model_task
 
 #: Where the shipped and bicubic models stop being sensible.
 ANY_SCALE = (1.0, 16.0)
+#: Shipped SR variants by the name ``--model``, ``--models`` and the API take.
+VARIANTS = {"meta-srgan-gan": "superres-gan"}
 
 
 class SRPredictor(Predictor):
@@ -53,12 +56,16 @@ class SRPredictor(Predictor):
         tile: int = 256,
         batch_size: int = 8,
     ) -> SRPredictor:
-        """Load a ``bioscope sr train``/``export`` checkpoint (default: the shipped model).
+        """Load a ``bioscope sr train``/``export`` checkpoint (default: the shipped model; a
+        name in :data:`VARIANTS`, e.g. ``meta-srgan-gan``: that shipped variant).
 
         Raises:
             InputError: the checkpoint is missing, corrupt or not an SR model.
         """
-        path = path if path is not None else shipped_weights("superres")
+        if path is None:
+            path = shipped_weights("superres")
+        elif str(path) in VARIANTS and not Path(path).exists():
+            path = shipped_weights(VARIANTS[str(path)])
         net, meta = load_model(path, task="superres")
         spec = read_spec(meta, "superres")
         assert isinstance(spec, SRSpec)
@@ -79,9 +86,11 @@ class SRPredictor(Predictor):
         Raises:
             InputError: no weights for ``name``, or ``path`` holds another model.
         """
+        if name in VARIANTS and path is None:
+            return cls.from_checkpoint(name, device)
         if path is not None:
             predictor = cls.from_checkpoint(path, device)
-            if predictor.name != name:
+            if predictor.name != name and name not in VARIANTS:
                 raise InputError(f"{path}: holds a {predictor.name!r} model, not {name!r}")
             return predictor
         net = create_model(name) if model_task(name) == "superres" else None

@@ -70,12 +70,17 @@ def load_model(
 
 
 #: Weights shipped inside the package, by task.
-SHIPPED = {"cells": "cells-default.safetensors", "superres": "sr-default.safetensors"}
-TRAIN_COMMAND = {"cells": "cells train", "superres": "sr train"}
+SHIPPED = {
+    "cells": "cells-default.safetensors",
+    "superres": "sr-default.safetensors",
+    "superres-gan": "sr-gan.safetensors",
+}
+TRAIN_COMMAND = {"cells": "cells train", "superres": "sr train", "superres-gan": "sr train"}
 
 
 def shipped_weights(kind: str) -> Path:
-    """Path of the weights bioscope ships for ``kind`` (``"cells"``).
+    """Path of the weights bioscope ships for ``kind`` (``"cells"``, ``"superres"``, or
+    ``"superres-gan"``: the GAN-trained SR variant).
 
     Raises:
         InputError: this installation carries none (the message says what to pass instead).
