@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import torch
 
 from bioscope.data.intensity import PercentileNorm
 from bioscope.errors import InputError
@@ -48,3 +49,27 @@ def test_training_writes_and_export_keeps_the_spec(tiny_checkpoint, tmp_path):
     _, meta = load_checkpoint(exported)
     assert read_spec(meta, "segmentation").threshold == 0.6
     assert read_spec(meta, "segmentation").diameter == spec.diameter
+
+
+def test_export_keeps_the_generator_of_a_gan_run_only(tmp_path):
+    """A GAN run's checkpoint holds its discriminator; what ships is the generator alone."""
+    from bioscope.io import load_checkpoint, save_checkpoint
+    from bioscope.models import create_model
+
+    nets = {"model": create_model("meta-srgan-tiny"), "discriminator": create_model("bicubic")}
+    tensors = {f"nets.model.{k}": v for k, v in nets["model"].state_dict().items()}
+    tensors["nets.discriminator.w"] = torch.zeros(3)
+    run = save_checkpoint(
+        tmp_path / "run.safetensors",
+        tensors,
+        {
+            "task": "superres",
+            "nets": {
+                "model": {"name": "meta-srgan-tiny", "args": {}},
+                "discriminator": {"name": "srgan-discriminator-tiny", "args": {}},
+            },
+        },
+    )
+    shipped, meta = load_checkpoint(export_weights(run, tmp_path / "w.safetensors", "superres"))
+    assert set(meta["nets"]) == {"model"}
+    assert all(k.startswith("nets.model.") for k in shipped)

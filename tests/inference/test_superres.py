@@ -91,3 +91,14 @@ def test_fixed_scale_models_refuse_other_scales():
     edsr = SRPredictor(create_model("edsr-tiny"), SRSpec(scales=(2, 2)), "edsr", "cpu")
     with pytest.raises(InputError, match="fixed x2 model"):
         edsr.check_scale(3)
+
+
+def test_shipped_variants_load_by_name():
+    """meta-srgan-gan is the shipped GAN-trained variant, by name on the command line and in the
+    API; both shipped SR models enlarge one axis alone."""
+    gan = SRPredictor.from_checkpoint("meta-srgan-gan", "cpu")
+    assert gan.source.endswith("sr-gan.safetensors") and gan.name == "meta-srgan"
+    assert SRPredictor.by_name("meta-srgan-gan", device="cpu").source == gan.source
+    l1 = SRPredictor.from_checkpoint(None, "cpu")
+    assert l1.source.endswith("sr-default.safetensors")
+    assert all(p.supports_scales((Fraction(2), Fraction(1))) for p in (gan, l1))

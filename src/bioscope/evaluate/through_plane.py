@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -110,8 +111,14 @@ def _planes(data: np.ndarray, axis: int, lo: float, hi: float) -> torch.Tensor:
 
 
 def summary_table(rows: Sequence[Mapping[str, Any]]) -> list[list[Any]]:
-    """``[volume, scale, method, psnr, ssim]`` rows for a Markdown table."""
+    """``[volume file name, scale, method, psnr, ssim]`` rows for a Markdown table."""
     return [
-        [r["volume"], f"x{r['scale']:g}", r["method"], f"{r['psnr']:.2f}", f"{r['ssim']:.4f}"]
+        [
+            Path(r["volume"]).name,
+            f"x{r['scale']:g}",
+            r["method"],
+            f"{r['psnr']:.2f}",
+            f"{r['ssim']:.4f}",
+        ]
         for r in rows
     ]

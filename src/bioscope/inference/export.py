@@ -19,7 +19,8 @@ def export_weights(
     method: str | None = None,
     estimate_diameter: bool | None = None,
 ) -> Path:
-    """Write the networks of a ``task`` training checkpoint without optimiser and RNG state.
+    """Write the network of a ``task`` training checkpoint without optimiser and RNG state (and
+    without a GAN's discriminator).
 
     The metadata keeps what inference needs: task, network specs, training configuration, epoch,
     and the inference spec (the stored one, or one derived from the configuration of an older
@@ -41,12 +42,9 @@ def export_weights(
         if not isinstance(spec, CellSpec):
             raise InputError(f"a {task} model has no mask threshold, counting method or diameter")
         spec = dataclasses.replace(spec, **overrides)
-    weights = {k: v for k, v in tensors.items() if k.startswith("nets.")}
-    keep = {
-        k: meta[k]
-        for k in ("task", "nets", "config", "epoch", "step", "best", "monitor")
-        if k in meta
-    }
+    weights = {k: v for k, v in tensors.items() if k.startswith("nets.model.")}
+    keep = {k: meta[k] for k in ("task", "config", "epoch", "step", "best", "monitor") if k in meta}
+    keep["nets"] = {"model": meta["nets"]["model"]}  # a GAN's discriminator is not for inference
     keep["exported_from"] = Path(source).name
     keep["inference"] = spec_to_dict(spec)
     return save_checkpoint(dest, weights, keep)

@@ -42,12 +42,12 @@ def save_checkpoint(
         (3, [1.0, 1.0])
     """
     tensors = {k: v.detach().cpu().contiguous() for k, v in tensors.items()}
-    header = {
+    header = {  # meta read from another checkpoint cannot carry its old digest or format here
+        **meta,
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "bioscope_version": __version__,
         "sha256": tensor_digest(tensors),
-        **meta,
     }
     try:
         text = json.dumps(header)
