@@ -86,7 +86,7 @@ def test_minibatches_draw_their_degradation_from_the_mixture():
 
     torch.manual_seed(0)
     sampler = DegradationSampler({"bicubic": 1, "kspace": 3})
-    kinds = [sampler() for _ in range(400)]
+    kinds = [sampler().kind for _ in range(400)]
     assert 0.65 < kinds.count("kspace") / 400 < 0.85
     only = DegradationSampler({"kspace": 1.0})
     patches = [torch.rand(1, 40, 40) for _ in range(2)]
@@ -105,3 +105,39 @@ def test_training_configuration_takes_a_degradation_mixture():
     config = from_dict(SRTrainConfig, {"data": {"degradations": {"bicubic": 1, "kspace": 1}}})
     assert config.data.degradations == {"bicubic": 1, "kspace": 1}
     assert from_dict(SRTrainConfig, {}).data.degradations == {"bicubic": 1.0}
+
+
+def test_windows_and_noise_are_drawn_per_minibatch():
+    """k-space minibatches get a window from the mixture (a Tukey taper at random), and a share
+    of minibatches Rician noise at a random SNR; the defaults draw neither."""
+    import torch
+
+    from bioscope.data.degradations import TUKEY_ALPHAS, Degradation, DegradationSampler
+    from bioscope.data.superres import make_pair
+
+    torch.manual_seed(0)
+    plain = DegradationSampler({"kspace": 1})
+    assert {plain() for _ in range(20)} == {Degradation("kspace")}
+    sampler = DegradationSampler(
+        {"bicubic": 1, "kspace": 1}, {"none": 1, "hamming": 1, "tukey": 1}, (10.0, 30.0), 0.5
+    )
+    drawn = [sampler() for _ in range(600)]
+    kspace = [d for d in drawn if d.kind == "kspace"]
+    assert {d.window for d in kspace} == {"none", "hamming", "tukey"}
+    assert {d.window for d in drawn if d.kind == "bicubic"} == {"none"}
+    alphas = [d.tukey_alpha for d in kspace if d.window == "tukey"]
+    assert TUKEY_ALPHAS[0] <= min(alphas) < max(alphas) <= TUKEY_ALPHAS[1]
+    snrs = [d.snr for d in drawn if d.snr is not None]
+    assert 0.4 < len(snrs) / 600 < 0.6 and 10 <= min(snrs) < max(snrs) <= 30
+    hr = torch.rand(2, 1, 40, 40)
+    windowed = make_pair(hr, Fraction(2), Degradation("kspace", "tukey", 0.5))["lr"]
+    expected = degrade_kspace(hr.numpy(), 2, "tukey", 0.5)[1]
+    np.testing.assert_allclose(windowed.numpy(), expected, atol=1e-5)
+    clean = make_pair(hr, Fraction(2), "bicubic")["lr"]
+    noisy = make_pair(hr, Fraction(2), Degradation("bicubic", snr=20.0))["lr"]
+    sigma = float(clean.flatten(1).quantile(0.99, dim=1).mean()) / 20
+    assert 0.5 * sigma < float((noisy - clean).std()) < 2 * sigma
+    with pytest.raises(InputError, match="window"):
+        DegradationSampler({"kspace": 1}, {"gaussian": 1})
+    with pytest.raises(InputError, match="SNR"):
+        DegradationSampler({"kspace": 1}, None, (0.0, 10.0), 0.5)

@@ -27,7 +27,13 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from bioscope.data.degradations import SLICE_PROFILES, DegradationSampler, Kind, lr_matrix
+from bioscope.data.degradations import (
+    SLICE_PROFILES,
+    Degradation,
+    DegradationSampler,
+    Kind,
+    lr_matrix,
+)
 from bioscope.data.degrade import ScaleSampler, crop_to_scale, lr_size
 from bioscope.data.mri import (
     Axis,
@@ -200,17 +206,34 @@ class ScaleBatch:
         return make_pair(torch.stack(list(items)), scale, self.degradations())
 
 
-def make_pair(hr: torch.Tensor, scale: Fraction, kind: Kind = "bicubic") -> dict[str, object]:
-    """Crop ``hr`` ``(B, C, H, W)`` for ``scale`` and degrade it by ``kind`` (see
-    :mod:`bioscope.data.degradations`): ``{"lr", "hr", "scale"}``, the scale as text: ``"27/10"``
-    for both axes, ``"27/10,1"`` for a through-plane kind (rows only)."""
-    if kind in SLICE_PROFILES:
+def make_pair(
+    hr: torch.Tensor, scale: Fraction, degradation: Kind | Degradation = "bicubic"
+) -> dict[str, object]:
+    """Crop ``hr`` ``(B, C, H, W)`` for ``scale`` and degrade it (a kind, or a
+    :class:`~bioscope.data.degradations.Degradation` with its window and noise; see
+    :mod:`bioscope.data.degradations`): ``{"lr", "hr", "scale"}``, the scale as text:
+    ``"27/10"`` for both axes, ``"27/10,1"`` for a through-plane kind (rows only)."""
+    how = degradation if isinstance(degradation, Degradation) else Degradation(degradation)
+    if how.kind in SLICE_PROFILES:
         hr = hr[..., : lr_size(hr.shape[-2], scale)[0], :]
-        rows = torch.from_numpy(lr_matrix(kind, hr.shape[-2], scale)).to(hr.dtype)
-        lr = rows @ hr
-        return {"lr": lr.contiguous(), "hr": hr.contiguous(), "scale": f"{scale},1"}
-    hr = crop_to_scale(hr, scale)
-    rows = torch.from_numpy(lr_matrix(kind, hr.shape[-2], scale)).to(hr.dtype)
-    cols = torch.from_numpy(lr_matrix(kind, hr.shape[-1], scale)).to(hr.dtype)
-    lr = rows @ hr @ cols.T
-    return {"lr": lr.contiguous(), "hr": hr.contiguous(), "scale": str(scale)}
+        rows = torch.from_numpy(lr_matrix(how.kind, hr.shape[-2], scale)).to(hr.dtype)
+        lr, text = rows @ hr, f"{scale},1"
+    else:
+        hr = crop_to_scale(hr, scale)
+        rows, cols = (
+            torch.from_numpy(lr_matrix(how.kind, n, scale, how.window, how.tukey_alpha)).to(hr)
+            for n in hr.shape[-2:]
+        )
+        lr, text = rows @ hr @ cols.T, str(scale)
+    if how.snr is not None:
+        lr = rician_noise(lr, how.snr)
+    return {"lr": lr.contiguous(), "hr": hr.contiguous(), "scale": text}
+
+
+def rician_noise(lr: torch.Tensor, snr: float) -> torch.Tensor:
+    """``lr`` ``(B, C, h, w)`` as a magnitude image with complex Gaussian noise of sigma = each
+    image's 99th percentile / ``snr`` (as :func:`~bioscope.data.kspace.add_rician_noise`), drawn
+    from torch's global generator."""
+    sigma = torch.quantile(lr.flatten(1).float(), 0.99, dim=1).to(lr).view(-1, 1, 1, 1) / snr
+    real = lr + sigma * torch.randn_like(lr)
+    return torch.hypot(real, sigma * torch.randn_like(lr))

@@ -67,6 +67,10 @@ class SRDataConfig:
         degradations: how training LR is made, one per minibatch drawn with these weights
             (``{bicubic: 1, kspace: 1}``: half and half; see
             :mod:`bioscope.data.degradations`); validation stays bicubic.
+        kspace_windows: for a ``kspace`` minibatch, its apodization drawn with these weights
+            (``{none: 1, hamming: 1, tukey: 1}``; a Tukey taper is random in 0.2..0.8).
+        noise_snr: ``[low, high]`` of the SNR of Rician noise added to a minibatch's LR.
+        noise_probability: the share of minibatches that get that noise.
     """
 
     source: str = "builtin"
@@ -77,6 +81,9 @@ class SRDataConfig:
     val_scales: tuple[float, ...] = (1.5, 2.0, 3.0, 4.0)
     patches: PatchConfig = field(default_factory=PatchConfig)
     degradations: dict[str, float] = field(default_factory=lambda: {"bicubic": 1.0})
+    kspace_windows: dict[str, float] = field(default_factory=lambda: {"none": 1.0})
+    noise_snr: tuple[float, float] | None = None
+    noise_probability: float = 0.0
 
 
 @dataclass
@@ -298,7 +305,13 @@ def train_superres(
         out,
         run_config,
         collate=ScaleBatch(
-            ScaleSampler(low, high, step), DegradationSampler(config.data.degradations)
+            ScaleSampler(low, high, step),
+            DegradationSampler(
+                config.data.degradations,
+                config.data.kspace_windows,
+                config.data.noise_snr,
+                config.data.noise_probability,
+            ),
         ),
     )
     return trainer.fit(resume=resume)
