@@ -16,7 +16,9 @@ from bioscope.napari.placement import Placement
 def layers(monkeypatch: pytest.MonkeyPatch):
     """napari's layer classes, with Qt set to draw offscreen."""
     pytest.importorskip("napari", reason="the widgets need the napari extra")
-    pytest.importorskip("qtpy.QtWidgets", reason="the widgets need a Qt binding (e.g. PyQt5)")
+    pytest.importorskip(
+        "qtpy.QtWidgets", reason="the widgets need a Qt binding (e.g. PyQt5)", exc_type=ImportError
+    )
     monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
     from napari import layers
 
