@@ -80,3 +80,9 @@ def test_upscale_accepts_every_spelling_of_a_scale():
 def test_unknown_attribute():
     with pytest.raises(AttributeError):
         bioscope.nothing  # noqa: B018
+
+
+def test_upscale_through_plane_enlarges_the_slice_axis_only():
+    volume = np.random.default_rng(0).random((24, 20, 6)).astype(np.float32)
+    thin = bioscope.upscale(volume, 2, through_plane=True, device="cpu")
+    assert thin.shape == (24, 20, 12)

@@ -78,18 +78,23 @@ def upscale(
     *,
     model: SRPredictor | PathLike | None = None,
     axis: int = 2,
+    through_plane: bool = False,
     clip: bool | None = None,
     device: Device = "auto",
 ) -> np.ndarray | Volume:
-    """Enlarge a 2-D image or a 3-D volume (in-plane, slices along ``axis``) by ``scale``.
+    """Enlarge a 2-D image or a 3-D volume (in-plane, slices along ``axis``; or with
+    ``through_plane`` across the slices: along ``axis`` only) by ``scale``.
 
     Args:
         image: an array, a :class:`~bioscope.io.volumes.Volume`, or a NIfTI/DICOM/PNG/TIFF/NPY
             path (read as a canonical volume; a :class:`Volume` with its new affine comes back).
         scale: ``2``, ``2.5``, ``"2.7"`` or ``Fraction(27, 10)``; floats and strings become
             fractions with denominator <= 100 (``2.7`` -> ``27/10``), as on the command line.
-        model: a predictor from :func:`load_sr_model`, a checkpoint path, or the shipped model.
+        model: a predictor from :func:`load_sr_model`, a checkpoint path, ``"meta-srgan-gan"``
+            (the shipped GAN variant), or the shipped model.
         axis: slice axis of a volume.
+        through_plane: enlarge a volume's ``axis`` only (thick slices to thin ones); its voxel
+            sizes and affine follow (a plain 3-D array is taken as 1 mm voxels).
         clip: clip to the input's range (default: for integer inputs).
         device: ``auto``, ``cpu`` or ``cuda`` (ignored when ``model`` is a predictor).
 
@@ -99,7 +104,16 @@ def upscale(
     predictor = model if isinstance(model, SRPredictor) else _sr(model, device)
     if isinstance(image, (str, os.PathLike)):
         image = read_volume(Path(image))
+    if through_plane:
+        volume = image if isinstance(image, Volume) else _as_volume(np.asarray(image))
+        result = predictor.upscale_through_plane(volume, scale, axis=axis, clip=clip)
+        return result if isinstance(image, Volume) else result.data
     return predictor.upscale(image, scale, axis=axis, clip=clip)
+
+
+def _as_volume(data: np.ndarray) -> Volume:
+    """A bare array as a volume of 1 mm voxels at the origin."""
+    return Volume(data, (1.0,) * data.ndim, np.eye(4), "RAS", "array", str(data.dtype))
 
 
 def _segmentation(
