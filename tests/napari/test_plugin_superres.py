@@ -75,6 +75,18 @@ def test_volume_along_the_first_axis() -> None:
     np.testing.assert_allclose(meta["translate"], (0.0, 0.5 / 1.5 - 0.5, 0.5 / 1.5 - 0.5))
 
 
+def test_volume_across_slices_enlarges_the_slice_axis_only() -> None:
+    """Through-plane: 4 mm slices to 1 mm; the new slices sit where the affine convention says."""
+    volume = np.random.default_rng(3).random((20, 18, 5)).astype(np.float32) * 100
+    placed = Placement((1.0, 1.0, 4.0), (-10.0, 5.0, 2.0))
+    [(out, meta, _)] = upscale_layer(volume, 4, placed, axis=2, through_plane=True, device="cpu")
+    assert out.shape == (20, 18, 20)
+    np.testing.assert_allclose(meta["scale"], (1.0, 1.0, 1.0))
+    np.testing.assert_allclose(meta["translate"], (-10.0, 5.0, 2.0 + 4.0 * (0.5 / 4 - 0.5)))
+    with pytest.raises(InputError, match="3-D volume"):
+        upscale_layer(volume[..., 0], 2, through_plane=True, device="cpu")
+
+
 def test_refuses_bad_input() -> None:
     image = np.ones((8, 8, 8, 2), np.float32)
     with pytest.raises(InputError, match="2-D image or a 3-D volume"):

@@ -55,6 +55,7 @@ def test_superres_widget(layers) -> None:
 
     widget = superres_widget()
     assert (widget.scale.min, widget.scale.max, widget.axis.value) == (1.1, 4.0, 2)
+    assert widget.through_plane.value is False
     volume = np.random.default_rng(0).random((24, 20, 3)).astype(np.float32)
     image = layers.Image(volume, name="mri", scale=(1.0, 2.0, 3.0), translate=(5.0, 6.0, 7.0))
     [(out, meta, _)] = widget(image=image, scale=2.0, device="cpu")

@@ -12,7 +12,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from bioscope.api import load_sr_model
+from bioscope.api import load_sr_model, upscale
 from bioscope.device import resolve_device
 from bioscope.errors import InputError
 from bioscope.geometry import Scale, parse_scale
@@ -34,6 +34,7 @@ def upscale_layer(
     *,
     name: str = "image",
     axis: int = 2,
+    through_plane: bool = False,
     device: str = "auto",
     model: str | os.PathLike[str] | None = None,
 ) -> list[LayerData]:
@@ -46,6 +47,8 @@ def upscale_layer(
         placement: where the input layer sits in the world.
         name: the input layer's name (the new layer is ``"<name> x<scale>"``).
         axis: the slice axis of a volume (2: axial slices of a NIfTI read by bioscope).
+        through_plane: enlarge a volume along ``axis`` only (thick slices to thin ones),
+            instead of in the planes across it.
         device: ``auto``, ``cpu`` or ``cuda``.
         model: an SR checkpoint (``None``: the shipped Meta-SRGAN).
 
@@ -63,8 +66,14 @@ def upscale_layer(
         raise InputError(f"axis must be 0, 1 or 2 for a volume, got {axis}")
     factor = parse_scale(scale)
     predictor = _sr_model(None if model is None else os.fspath(model), str(resolve_device(device)))
-    result = predictor.upscale(data, factor, axis=axis)
-    enlarged = (0, 1) if data.ndim == 2 else [i for i in range(3) if i != axis % 3]
+    if through_plane:
+        if data.ndim != 3:
+            raise InputError("across slices (through-plane) needs a 3-D volume")
+        result = upscale(data, factor, model=predictor, axis=axis % 3, through_plane=True)
+        enlarged = [axis % 3]
+    else:
+        result = predictor.upscale(data, factor, axis=axis)
+        enlarged = (0, 1) if data.ndim == 2 else [i for i in range(3) if i != axis % 3]
     metadata = {"scale": str(factor), "model": predictor.name, "source": name}
     kwargs = {
         "name": f"{name} x{float(factor):g}",

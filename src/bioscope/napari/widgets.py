@@ -78,6 +78,7 @@ def superres_widget() -> Any:
         image: Image,
         scale: float = 2.0,
         axis: int = 2,
+        through_plane: bool = False,
         device: str = "auto",
         checkpoint: Path | None = None,
     ) -> list[LayerDataTuple]:
@@ -85,7 +86,14 @@ def superres_widget() -> Any:
             raise InputError(f"layer {image.name!r} is RGB; super-resolution takes grey images")
         data, placement = _layer_input(image)
         return upscale_layer(
-            data, scale, placement, name=image.name, axis=axis, device=device, model=checkpoint
+            data,
+            scale,
+            placement,
+            name=image.name,
+            axis=axis,
+            through_plane=through_plane,
+            device=device,
+            model=checkpoint,
         )
 
     return magicgui(
@@ -93,6 +101,7 @@ def superres_widget() -> Any:
         call_button="Super-resolve",
         scale={"min": 1.1, "max": 4.0, "step": 0.1},
         axis={"choices": [0, 1, 2], "label": "slice axis (volumes)"},
+        through_plane={"label": "across slices (volume's slice axis only)"},
         device={"choices": DEVICES},
         checkpoint=_CHECKPOINT,
     )
