@@ -86,3 +86,14 @@ def test_upscale_through_plane_enlarges_the_slice_axis_only():
     volume = np.random.default_rng(0).random((24, 20, 6)).astype(np.float32)
     thin = bioscope.upscale(volume, 2, through_plane=True, device="cpu")
     assert thin.shape == (24, 20, 12)
+
+
+def test_upscale_through_plane_keeps_the_world_of_a_volume():
+    from bioscope.io.volumes import Volume
+
+    affine = np.diag([0.9, 0.9, 4.0, 1.0])
+    data = np.random.default_rng(1).random((16, 18, 5)).astype(np.float32)
+    volume = Volume(data, (0.9, 0.9, 4.0), affine, "RAS", "test", "float32")
+    thin = bioscope.upscale(volume, 4, axis=-1, through_plane=True, device="cpu")
+    assert thin.data.shape == (16, 18, 20) and thin.voxel_sizes == (0.9, 0.9, 1.0)
+    np.testing.assert_allclose(thin.affine @ [3, 4, 0, 1], affine @ [3, 4, 0.5 / 4 - 0.5, 1])

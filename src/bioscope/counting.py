@@ -137,6 +137,29 @@ def split_touching(
     return CountResult(len(peaks), labels.astype(np.int32), peaks.astype(float))
 
 
+def drop_faint(maps: np.ndarray, image: np.ndarray, threshold: float, faint: float) -> np.ndarray:
+    """``maps`` ``(C, H, W)`` with every connected component of the mask (``maps[0] >
+    threshold``, 8-connected) whose brightest 3 x 3 median in ``image`` (normalised, so its low
+    percentile is 0) stays below ``faint`` set to 0 in every channel: blobs of noise, not nuclei.
+
+    Example:
+        >>> image = np.zeros((20, 20), np.float32)
+        >>> image[2:7, 2:7], image[12:17, 12:17] = 1.0, 0.05  # a nucleus, a faint blob
+        >>> maps = np.zeros((1, 20, 20)); maps[0, 2:7, 2:7] = maps[0, 12:17, 12:17] = 0.9
+        >>> kept = drop_faint(maps, image, 0.5, 0.1)
+        >>> float(kept[0, 4, 4]), float(kept[0, 14, 14])
+        (0.9, 0.0)
+    """
+    components, count = ndimage.label(maps[0] > threshold, structure=np.ones((3, 3), int))
+    if count == 0 or faint <= 0:
+        return maps
+    peaks = ndimage.maximum(ndimage.median_filter(image, 3), components, np.arange(1, count + 1))
+    faint_ids = np.flatnonzero(np.asarray(peaks) < faint) + 1
+    if len(faint_ids) == 0:
+        return maps
+    return np.where(np.isin(components, faint_ids)[None], 0, maps).astype(maps.dtype)
+
+
 def drop_small(mask: np.ndarray, min_size: int) -> np.ndarray:
     """``mask`` without its connected components (8-connected) of fewer than ``min_size`` pixels."""
     components, _ = ndimage.label(mask, structure=np.ones((3, 3), int))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from fractions import Fraction
-from numbers import Rational
+from numbers import Rational, Real
 from typing import TypeAlias
 
 from bioscope.errors import InputError
@@ -74,7 +74,7 @@ def parse_scales(value: ScaleLike) -> Scales:
     """  # noqa: E501
     if isinstance(value, str) and "," in value:
         value = value.split(",")
-    if isinstance(value, (str, bool, Rational, float)):
+    if isinstance(value, (str, bool, Real)):  # Real: NumPy scalars too
         scale = parse_scale(value)
         return scale, scale
     items = list(value)

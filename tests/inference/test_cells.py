@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from bioscope.counting import count_maps
+from bioscope.data.intensity import PercentileNorm
 from bioscope.errors import InputError
 from bioscope.inference.cells import CellPredictor
 from bioscope.inference.spec import CellSpec
@@ -118,3 +119,27 @@ def test_a_field_with_one_nucleus_counts_one(shipped, blur):
     """The case that failed on the corrected simulator: one nucleus on blurred 8-bit noise."""
     image, labels = nuclei_field(count=1, blur=blur, seed=3)
     assert int(labels.max()) == 1 and shipped.segment(image).count == 1
+
+
+@pytest.mark.parametrize("blur", [10, 14])
+def test_smooth_quantised_noise_is_not_counted(blur):
+    """One nucleus on blurred 8-bit background noise (blobs one or two grey levels high, which the
+    normalisation stretches): as uint8 the blobs fall below the faintest distinguishable rise
+    (4 grey levels) and one nucleus is counted; the same pixels as float, where grey levels are
+    unknown, keep them (so this test fails without the rule)."""
+    image, labels = nuclei_field(count=1, blur=blur, seed=5)
+    predictor = CellPredictor.from_checkpoint(None, "cpu")
+    assert int(labels.max()) == 1
+    assert predictor.segment(image).count == 1
+    assert predictor.segment(image.astype(np.float32)).count > 1
+
+
+def test_faint_rise_follows_noise_and_grey_levels():
+    rng = np.random.default_rng(0)
+    noisy = rng.normal(100, 5, (64, 64))
+    # pure noise: the span is floored at 8 noise sigmas, the faintest rise is 3 of them
+    assert PercentileNorm().normalize(noisy).faint == pytest.approx(3 / 8, rel=0.05)
+    flat = np.zeros((64, 64), np.uint8)
+    flat[10:20, 10:20] = 200
+    assert PercentileNorm().normalize(flat).faint > 0  # grey levels, where sigma is 0
+    assert PercentileNorm().normalize(flat.astype(np.float32)).faint == 0

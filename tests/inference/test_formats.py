@@ -171,7 +171,7 @@ def cell_reference(predictor: CellPredictor, x: torch.Tensor) -> np.ndarray:
 def nuclei_input(predictor: CellPredictor) -> torch.Tensor:
     """A crop (112 x 150) of the sample nuclei field, normalised as the predictor normalises."""
     image, _ = nuclei_field(count=60, seed=4)
-    unit, _ = predictor.spec.normalization.normalize(to_grey(image))
+    unit = predictor.spec.normalization.normalize(to_grey(image)).image
     return torch.from_numpy(np.ascontiguousarray(unit[100:212, 200:350]))[None, None]
 
 

@@ -7,6 +7,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+import torch
 
 from bioscope.data.kspace import kspace_matrix
 from bioscope.data.slice_profile import thick_slices
@@ -40,12 +41,13 @@ def test_slice_axis_and_scale_come_from_the_voxel_sizes():
         through_plane_scale(volume, 2, 4.0)
 
 
-@pytest.mark.parametrize("value", ["2", "5/2", "4"])
-def test_result_grid_and_affine_place_the_new_slices_on_the_old(anisotropic, value):
+@pytest.mark.parametrize(("value", "slices"), [("2", 6), ("5/2", 6), ("5/2", 7), ("4", 6)])
+def test_result_grid_and_affine_place_the_new_slices_on_the_old(anisotropic, value, slices):
+    """Also where s times the slice count is not whole (7 slices at x5/2: 17 new ones)."""
     scale = Fraction(value)
-    volume = _volume()
+    volume = _volume(shape=(12, 14, slices))
     result = anisotropic.upscale_through_plane(volume, scale, axis=2)
-    assert result.data.shape == (12, 14, 6 * scale.numerator // scale.denominator)
+    assert result.data.shape == (12, 14, slices * scale.numerator // scale.denominator)
     assert result.voxel_sizes == (1.0, 1.0, 4.0 / float(scale))
     # new slice j sits at old slice coordinate (j + 1/2) / s - 1/2; other axes unchanged
     for j in (0, 3, result.data.shape[2] - 1):
@@ -88,3 +90,19 @@ def test_evaluation_rows_cover_every_method(anisotropic):
     rows = evaluate_through_plane({"tiny": anisotropic, "bicubic": bicubic}, volume, [Fraction(2)])
     assert [r["method"] for r in rows] == ["tiny", "bicubic", "sinc"]
     assert all(np.isfinite(r["psnr"]) and 0 < r["ssim"] <= 1 for r in rows)
+
+
+def test_bicubic_skip_reads_each_new_slice_at_its_exact_coordinate():
+    """The interpolation behind the network (and the cubic baseline) reads new slice j at
+    (j + 1/2) / s - 1/2 also when s times the slice count is not whole: a linear ramp across
+    the slices comes back as that ramp away from the ends."""
+    from bioscope.nn.meta_upscale import bicubic_upscale
+
+    scale = Fraction(139, 25)  # 26 slices -> 144
+    ramp = torch.arange(26.0, dtype=torch.float64).view(1, 1, 26, 1).repeat(1, 1, 1, 2)
+    out = bicubic_upscale(ramp, (scale, 1))[0, 0, :, 0]
+    where = (torch.arange(len(out), dtype=torch.float64) + 0.5) / float(scale) - 0.5
+    inside = (where > 3) & (where < 22)
+    # PyTorch's cubic (a = -0.75) is not exact on a ramp (within 0.05 at any scale); reading at
+    # 26 / 144 instead of 1 / s drifts to 0.13 of a slice by the far end
+    assert (out - where)[inside].abs().max() < 0.06

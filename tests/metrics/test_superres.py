@@ -8,7 +8,7 @@ import torch
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 from bioscope.errors import InputError
-from bioscope.metrics.superres import border, paper_psnr, psnr, ssim
+from bioscope.metrics.superres import border, gmsd, paper_psnr, psnr, ssim
 
 
 def as_batch(*arrays):
@@ -92,3 +92,30 @@ def test_rgb_is_scored_on_bt601_luminance():
     assert float(psnr(p * 255, t * 255, data_range=255.0)) == pytest.approx(float(psnr(p, t)))
     with pytest.raises(InputError, match="grey or"):
         psnr(torch.zeros(1, 2, 4, 4), torch.zeros(1, 2, 4, 4))
+
+
+def _gmsd_reference(pred: np.ndarray, target: np.ndarray) -> float:
+    """GMSD as the authors' GMSD.m computes it, in plain NumPy/SciPy: conv2(x, ones(2)/4,
+    'same') (which averages x(i) and x(i+1), zero past the end), every second pixel from the
+    first, Prewitt gradients by 'same' convolution, the similarity map, its std (N - 1)."""
+    from scipy.signal import convolve2d
+
+    def magnitude(x: np.ndarray) -> np.ndarray:
+        padded = np.pad(x, ((0, 1), (0, 1)))
+        average = (padded[:-1, :-1] + padded[1:, :-1] + padded[:-1, 1:] + padded[1:, 1:]) / 4
+        small = average[::2, ::2]
+        dx = np.array([[1, 0, -1], [1, 0, -1], [1, 0, -1]]) / 3
+        return np.hypot(convolve2d(small, dx, "same"), convolve2d(small, dx.T, "same"))
+
+    m_p, m_t = magnitude(pred), magnitude(target)
+    c = 170 / 255**2
+    return float(np.std((2 * m_p * m_t + c) / (m_p**2 + m_t**2 + c), ddof=1))
+
+
+def test_gmsd_matches_the_authors_recipe():
+    rng = np.random.default_rng(0)
+    target = rng.random((33, 40))
+    pred = np.clip(target + rng.normal(0, 0.05, target.shape), 0, 1)
+    got = float(gmsd(*as_batch(pred, target))[0])
+    assert got == pytest.approx(_gmsd_reference(pred, target), rel=1e-9)
+    assert float(gmsd(*as_batch(target, target))[0]) == 0.0

@@ -69,7 +69,7 @@ def export_speed(repeats: int = 10, threads: int = 1) -> dict[str, dict[str, flo
     cells = CellPredictor.from_checkpoint(device="cpu")
     sr = SRPredictor.from_checkpoint(device="cpu")
     image, _ = nuclei_field()
-    unit, _ = cells.spec.normalization.normalize(to_grey(image))
+    unit = cells.spec.normalization.normalize(to_grey(image)).image
     data = mri_slice()
     lo, hi = mri_window(data, *sr.spec.normalization)
     inputs = {

@@ -299,7 +299,14 @@ def run_degrade(args: argparse.Namespace) -> int:
     check_written(out, volume, "keep")
     if volume.is_volume and args.kind in SLICE_PROFILES:  # thick slices along --axis
         axis = AXES[args.axis]
-        _, data = degrade_with(args.kind, volume.data, scale, axis=axis)
+        _, data = degrade_with(
+            args.kind,
+            volume.data,
+            scale,
+            blur_sigma=args.blur_sigma,
+            window=args.window,
+            axis=axis,
+        )
         if args.snr is not None:
             data = add_rician_noise(data, args.snr, np.random.default_rng(args.seed))
         factors = [float(scale) if i == axis else 1.0 for i in range(3)]
@@ -387,6 +394,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
     names = [n for n in args.models.split(",") if n]
     models = load_sr_models(names, args.checkpoints, args.device)
     if args.through_plane:
+        if args.degradation != "bicubic":
+            raise InputError("--through-plane makes thick slices by averaging; drop --degradation")
         return _evaluate_through_plane(args, models, scales)
     if args.data == "builtin":
         slices = builtin_slices()["test"]
@@ -443,6 +452,8 @@ def run_upscale(args: argparse.Namespace) -> int:
         raise InputError("give --scale (or --through-plane, whose scale --target-mm sets)")
     if args.target_mm is not None and not args.through_plane:
         raise InputError("--target-mm applies to --through-plane only")
+    if args.target_mm is not None and args.scale is not None:
+        raise InputError("give --scale or --target-mm, not both")
     predictor = SRPredictor.from_checkpoint(
         args.model, args.device, tile=args.tile, batch_size=args.batch_size
     )

@@ -216,7 +216,7 @@ def make_pair(
     how = degradation if isinstance(degradation, Degradation) else Degradation(degradation)
     if how.kind in SLICE_PROFILES:
         hr = hr[..., : lr_size(hr.shape[-2], scale)[0], :]
-        rows = torch.from_numpy(lr_matrix(how.kind, hr.shape[-2], scale)).to(hr.dtype)
+        rows = torch.from_numpy(lr_matrix(how.kind, hr.shape[-2], scale)).to(hr)
         lr, text = rows @ hr, f"{scale},1"
     else:
         hr = crop_to_scale(hr, scale)

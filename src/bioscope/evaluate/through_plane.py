@@ -3,7 +3,8 @@
 A volume's thin slices are averaged into thick ones
 (:func:`~bioscope.data.slice_profile.thick_slices`, box profile: the thick slices a 2-D
 acquisition with ``s`` times the spacing would give), the thick volume is enlarged back along that
-axis only, and every plane that contains the slice axis is scored against the original
+axis only, and the planes across the slices (one family: those indexed by the first other
+axis) are scored against the original
 (intensities windowed to [0, 1] by the original's robust percentiles, a border of ``ceil(s)``
 pixels removed, PSNR and SSIM as :mod:`bioscope.metrics.superres`). Baselines: cubic
 interpolation along the slice axis (the ``bicubic`` model with scales ``(s, 1)``) and band-limited
@@ -67,6 +68,7 @@ def evaluate_through_plane(
     (``models`` with an anisotropic network, plus :data:`SINC`)."""
     if not volume.is_volume:
         raise InputError(f"{volume.source}: through-plane evaluation needs a 3-D volume")
+    axis %= 3
     rows = []
     for scale in scales:
         hr, lr = thick_slices(volume.data, scale, axis, profile)
@@ -104,7 +106,7 @@ def evaluate_through_plane(
 
 def _planes(data: np.ndarray, axis: int, lo: float, hi: float) -> torch.Tensor:
     """The planes that contain ``axis`` (one family: the first other axis indexes them), in
-    [0, 1], as ``(N, 1, other, slices)``."""
+    [0, 1], as ``(N, 1, second other axis, slices)``."""
     other = next(i for i in range(3) if i != axis)
     unit = np.clip((np.moveaxis(data, (other, axis), (0, -1)) - lo) / (hi - lo), 0, 1)
     return torch.from_numpy(np.ascontiguousarray(unit, np.float32))[:, None]

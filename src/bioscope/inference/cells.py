@@ -28,8 +28,9 @@ import torch
 import torch.nn.functional as F
 
 from bioscope.classic import estimate_diameter, segment_classic
-from bioscope.counting import count_maps
+from bioscope.counting import count_maps, drop_faint
 from bioscope.data.cells import pad_to_multiple
+from bioscope.data.intensity import Normalized
 from bioscope.errors import InputError
 from bioscope.inference.predictor import Predictor
 from bioscope.inference.spec import CellSpec, Mode, read_spec
@@ -144,22 +145,23 @@ class CellPredictor(Predictor):
             return [self.classic(image, diameter) for image in images]
         prepared = [self._prepare(image, diameter) for image in images]
         groups: dict[tuple[int, int], list[int]] = defaultdict(list)
-        for index, (image, _) in enumerate(prepared):
-            groups[image.shape].append(index)
+        for index, unit in enumerate(prepared):
+            groups[unit.image.shape].append(index)
         maps: dict[int, np.ndarray] = {}
         for indices in groups.values():
-            batch = torch.from_numpy(np.stack([prepared[i][0] for i in indices]))[:, None]
+            batch = torch.from_numpy(np.stack([prepared[i].image for i in indices]))[:, None]
             for index, probs in zip(indices, self._probabilities(batch), strict=True):
-                maps[index] = probs
+                maps[index] = drop_faint(
+                    probs, prepared[index].image, self.spec.threshold, prepared[index].faint
+                )
         return [
-            self._count(maps[i], images[i].shape[:2], empty)
-            for i, (_, empty) in enumerate(prepared)
+            self._count(maps[i], images[i].shape[:2], unit.empty) for i, unit in enumerate(prepared)
         ]
 
     def classic(self, image: np.ndarray, diameter: Diameter = None) -> Segmentation:
         """The classic pipeline (:mod:`bioscope.classic`, no network) on the normalised image,
         for nuclei of ``diameter`` pixels (default, and ``"auto"``: estimated from the image)."""
-        grey, empty = self._normalise(image)
+        grey, empty, _ = self._normalise(image)
         size = None if diameter in (None, "auto") else _positive(diameter)
         size = size or estimate_diameter(grey) or self.spec.diameter
         if size is None:
@@ -191,20 +193,23 @@ class CellPredictor(Predictor):
         factor = self.spec.diameter / size if size else 1.0
         return 1.0 if abs(factor - 1) < RESCALE_TOLERANCE else factor
 
-    def _normalise(self, raw: np.ndarray) -> tuple[np.ndarray, bool]:
-        """The grey image normalised as the model was trained, and whether it looks empty."""
+    def _normalise(self, raw: np.ndarray) -> Normalized:
+        """The grey image normalised as the model was trained, whether it looks empty, and its
+        faintest distinguishable rise."""
         if raw.ndim not in (2, 3) or min(raw.shape[:2]) < 1:
             raise InputError(f"expected an (H, W) or (H, W, 3) image, got shape {raw.shape}")
-        image, empty = self.spec.normalization.normalize(to_grey(raw))
-        if image.max() == image.min():
+        integer = np.issubdtype(raw.dtype, np.integer)
+        unit = self.spec.normalization.normalize(to_grey(raw), integer)
+        if unit.image.max() == unit.image.min():
             raise InputError(
                 f"the image is constant (every pixel {raw.flat[0]}): nothing to segment"
             )
-        return image, empty
+        return unit
 
-    def _prepare(self, raw: np.ndarray, diameter: Diameter = None) -> tuple[np.ndarray, bool]:
-        """The normalised image at the model's scale, and whether it looks empty."""
-        image, empty = self._normalise(raw)
+    def _prepare(self, raw: np.ndarray, diameter: Diameter = None) -> Normalized:
+        """:meth:`_normalise`, with the image at the model's scale."""
+        unit = self._normalise(raw)
+        image = unit.image
         factor = self._factor(diameter, image)
         if factor != 1.0:
             size = [max(round(n * factor), 1) for n in image.shape]
@@ -213,7 +218,7 @@ class CellPredictor(Predictor):
             image = _resize(torch.from_numpy(image)[None, None], size, antialias=False)[
                 0, 0
             ].numpy()
-        return image, empty
+        return unit._replace(image=image)
 
     def _probabilities(self, batch: torch.Tensor) -> list[np.ndarray]:
         """Sigmoid of the network's output for a batch ``(B, 1, H, W)`` at the model's scale."""

@@ -186,6 +186,8 @@ class SRPredictor(Predictor):
             raise InputError(f"expected a 2-D image or a 3-D volume, got shape {data.shape}")
         if not np.isfinite(data).all():
             raise InputError("the image holds NaN or infinite values")
+        if data.ndim == 3:
+            axis = _slice_axis(axis)
         stored = volume.dtype if volume is not None else data.dtype
         clip = np.dtype(stored).kind in "iu" if clip is None else clip
         lo, hi = mri_window(data, *self.spec.normalization)
@@ -237,6 +239,7 @@ class SRPredictor(Predictor):
         data = np.asarray(volume.data)
         if data.ndim != 3 or not np.isfinite(data).all():
             raise InputError(f"expected a finite 3-D volume, got shape {data.shape}")
+        axis = _slice_axis(axis)
         clip = np.dtype(volume.dtype).kind in "iu" if clip is None else clip
         lo, hi = mri_window(data, *self.spec.normalization)
         unit = np.moveaxis((data.astype(np.float32) - lo) / (hi - lo), axis, -1)  # (A, B, Z)
@@ -270,3 +273,14 @@ class SRPredictor(Predictor):
             yield from self.upscale_unit(chunk[:, None], scale)[:, 0].numpy()
             if progress is not None:
                 progress(len(chunk))
+
+
+def _slice_axis(axis: int) -> int:
+    """A volume's slice axis as 0, 1 or 2 (``-1`` is 2).
+
+    Raises:
+        InputError: not an axis of a 3-D volume.
+    """
+    if not -3 <= axis < 3:
+        raise InputError(f"axis must be 0, 1 or 2 for a volume, got {axis}")
+    return axis % 3

@@ -326,7 +326,7 @@ def resampled_affine(affine: np.ndarray, factor: float, axis: int) -> np.ndarray
         >>> resampled_affine(np.eye(4), 2.0, 2)[:3, 3].tolist()
         [0.5, 0.5, 0.0]
     """
-    factors = [1.0 if i == axis else float(factor) for i in range(3)]
+    factors = [1.0 if i == axis % 3 else float(factor) for i in range(3)]
     return rescaled_affine(affine, factors)
 
 

@@ -83,7 +83,8 @@ def gmsd(
     kernels = torch.stack([prewitt, prewitt.T])[:, None].to(pred.device)
 
     def magnitude(image: torch.Tensor) -> torch.Tensor:
-        small = F.conv2d(F.pad(image, (1, 0, 1, 0)), average)[..., ::2, ::2]  # conv2 "same"
+        # MATLAB's conv2(x, ones(2)/4, 'same') averages x(i) and x(i+1), zero past the end
+        small = F.conv2d(F.pad(image, (0, 1, 0, 1)), average)[..., ::2, ::2]
         return F.conv2d(small, kernels, padding=1).pow(2).sum(1).sqrt()
 
     m_p, m_t = magnitude(pred), magnitude(target)

@@ -1,4 +1,5 @@
-"""Super-resolve a 2-D image or a 3-D volume (in-plane) as napari layer data, placed in the world.
+"""Super-resolve a 2-D image or a 3-D volume (in-plane, or across its slices) as napari layer
+data, placed in the world.
 
 The plain function behind the super-resolution widget. It upscales through the one front door,
 :class:`~bioscope.inference.superres.SRPredictor` (loaded once per model and device), and places

@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from bioscope.data.degradations import DegradationSampler
+from bioscope.data.degradations import SLICE_PROFILES, DegradationSampler
 from bioscope.data.degrade import ScaleSampler
 from bioscope.data.mri import Axis
 from bioscope.data.superres import (
@@ -274,6 +274,12 @@ def train_superres(
     for spec, task in ((config.model, "superres"), (config.discriminator, "discriminator")):
         if spec is not None and model_task(spec.name) != task:
             raise InputError(f"{spec.name!r} is not a {task} model")
+    through = [k for k, w in config.data.degradations.items() if k in SLICE_PROFILES and w > 0]
+    if through and not config.model.args.get("anisotropic", False):
+        raise InputError(
+            f"degradations {through} enlarge one axis only; they need model args "
+            "{anisotropic: true} (a meta-srgan)"
+        )
     slices = sr_slices(config.data)
     train = HRPatches(slices["train"], config.data.patches)
     val = HRPatches(

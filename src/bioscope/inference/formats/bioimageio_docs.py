@@ -161,7 +161,9 @@ over all its pixels, not clipped, and leaves the output in these units: multiply
 2. maps the output back to the input's units, and clips integer data to the input's range.
 
 Give the package whole slices: a tile of a slice is normalised by its own percentiles. The
-network learned to undo antialiased bicubic downsampling.
+network learned from the low-resolution images its model card names (the shipped model: a
+mixture of antialiased bicubic downsampling, k-space truncation and thick slices); this package
+enlarges both axes by one scale.
 
 {WEIGHTS}
 

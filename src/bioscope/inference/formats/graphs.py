@@ -27,6 +27,7 @@ from bioscope.inference.cells import MULTIPLE
 from bioscope.inference.formats.dft import irfft2_matmul, rfft2_matmul
 from bioscope.models.srresnet import FixedScaleSR, MetaSRGAN
 from bioscope.nn.fourier import FourierInputBlock, SpectralBranch, Variant
+from bioscope.nn.meta_upscale import bicubic_upscale
 
 
 class MatmulSpectralFilter(nn.Module):
@@ -129,8 +130,7 @@ class FixedScaleMetaSR(nn.Module):
         rows, cols = self._sources(height, lr), self._sources(width, lr)
         result = responses.index_select(2, rows).index_select(3, cols)
         if self.residual:
-            size = (rows.shape[0], cols.shape[0])
-            result = result + F.interpolate(lr, size=size, mode="bicubic", align_corners=False)
+            result = result + bicubic_upscale(lr, Fraction(self.p, self.q))
         return result
 
     def _sources(self, length: int, like: torch.Tensor) -> torch.Tensor:
