@@ -103,10 +103,10 @@ class CellPredictor(Predictor):
         net, meta = load_model(path, task="segmentation")
         spec = read_spec(meta, "segmentation")
         assert isinstance(spec, CellSpec)
-        overrides = {"threshold": threshold, "method": method, "mode": mode}
-        spec = dataclasses.replace(spec, **{k: v for k, v in overrides.items() if v is not None})
+        if mode is not None:
+            spec = dataclasses.replace(spec, mode=mode)
         window = dataclasses.replace(cls.WINDOW, batch_size=batch_size)
-        return cls(net, spec, str(path), device, window)
+        return cls(net, spec, str(path), device, window).with_overrides(threshold, method)
 
     def with_overrides(
         self, threshold: float | None = None, method: str | None = None
