@@ -39,6 +39,10 @@ def test_slice_axis_and_scale_come_from_the_voxel_sizes():
         slice_axis(_volume(sizes=(1.0, 1.0, 1.05)))
     with pytest.raises(InputError, match="not finer"):
         through_plane_scale(volume, 2, 4.0)
+    image = Volume(np.zeros((8, 8), np.float32), (1.0, 1.0), np.eye(4), "image", "t", "float32")
+    for check in (slice_axis, lambda v: through_plane_scale(v, 2)):
+        with pytest.raises(InputError, match="needs a 3-D volume"):
+            check(image)
 
 
 @pytest.mark.parametrize(("value", "slices"), [("2", 6), ("5/2", 6), ("5/2", 7), ("4", 6)])

@@ -23,8 +23,7 @@ def slice_axis(volume: Volume) -> int:
     Raises:
         InputError: not a volume, or no side stands out (near-isotropic voxels).
     """
-    if not volume.is_volume:
-        raise InputError("through-plane SR needs a 3-D volume, not a 2-D image")
+    _check_volume(volume)
     sizes = volume.voxel_sizes
     axis = max(range(3), key=lambda i: sizes[i])
     others = [s for i, s in enumerate(sizes) if i != axis]
@@ -51,6 +50,7 @@ def through_plane_scale(volume: Volume, axis: int, target_mm: float | None = Non
     Raises:
         InputError: a target that is not positive, or not finer than the slice spacing.
     """
+    _check_volume(volume)
     spacing = float(volume.voxel_sizes[axis])
     if target_mm is None:
         target_mm = min(s for i, s in enumerate(volume.voxel_sizes) if i != axis)
@@ -62,3 +62,8 @@ def through_plane_scale(volume: Volume, axis: int, target_mm: float | None = Non
             "is not finer"
         )
     return parse_scale(f"{spacing / target_mm:.2f}")
+
+
+def _check_volume(volume: Volume) -> None:
+    if not volume.is_volume:
+        raise InputError("through-plane SR needs a 3-D volume, not a 2-D image")
