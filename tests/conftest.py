@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import nibabel as nib
@@ -54,32 +55,39 @@ def tiny_checkpoint(tmp_path_factory: pytest.TempPathFactory, sim_folder: Path) 
 
 
 @pytest.fixture(scope="session")
-def sr_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An untrained meta-srgan-tiny checkpoint: the SR command paths without a long load."""
+def untrained_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
+    """Write the checkpoint of an untrained registered model, as training writes one:
+    ``untrained_checkpoint(name, task, args=None, inference=None)``."""
     from bioscope.io import save_checkpoint
     from bioscope.models import create_model
 
-    net = create_model("meta-srgan-tiny")
-    return save_checkpoint(
-        tmp_path_factory.mktemp("sr-model") / "m.safetensors",
-        {f"nets.model.{k}": v for k, v in net.state_dict().items()},
-        {"task": "superres", "nets": {"model": {"name": "meta-srgan-tiny", "args": {}}}},
-    )
+    def write(
+        name: str, task: str, args: dict | None = None, inference: dict | None = None
+    ) -> Path:
+        args = args or {}
+        net = create_model(name, **args)
+        meta = {"task": task, "nets": {"model": {"name": name, "args": args}}}
+        if inference is not None:
+            meta["inference"] = inference
+        return save_checkpoint(
+            tmp_path_factory.mktemp(name) / "m.safetensors",
+            {f"nets.model.{k}": v for k, v in net.state_dict().items()},
+            meta,
+        )
+
+    return write
 
 
 @pytest.fixture(scope="session")
-def sr_anisotropic_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An untrained anisotropic meta-srgan-tiny checkpoint: the through-plane paths."""
-    from bioscope.io import save_checkpoint
-    from bioscope.models import create_model
+def sr_checkpoint(untrained_checkpoint: Callable[..., Path]) -> Path:
+    """An untrained meta-srgan-tiny checkpoint: the SR command paths without a long load."""
+    return untrained_checkpoint("meta-srgan-tiny", "superres")
 
-    net = create_model("meta-srgan-tiny", anisotropic=True)
-    model = {"name": "meta-srgan-tiny", "args": {"anisotropic": True}}
-    return save_checkpoint(
-        tmp_path_factory.mktemp("sr-aniso") / "m.safetensors",
-        {f"nets.model.{k}": v for k, v in net.state_dict().items()},
-        {"task": "superres", "nets": {"model": model}},
-    )
+
+@pytest.fixture(scope="session")
+def sr_anisotropic_checkpoint(untrained_checkpoint: Callable[..., Path]) -> Path:
+    """An untrained anisotropic meta-srgan-tiny checkpoint: the through-plane paths."""
+    return untrained_checkpoint("meta-srgan-tiny", "superres", {"anisotropic": True})
 
 
 #: The affine of :func:`stored_las` files: stored LAS, 2 x 2 x 4 mm.

@@ -150,14 +150,20 @@ def drop_faint(maps: np.ndarray, image: np.ndarray, threshold: float, faint: flo
         >>> float(kept[0, 4, 4]), float(kept[0, 14, 14])
         (0.9, 0.0)
     """
+    if faint <= 0:
+        return maps
     components, count = ndimage.label(maps[0] > threshold, structure=np.ones((3, 3), int))
-    if count == 0 or faint <= 0:
+    if count == 0:
         return maps
-    peaks = ndimage.maximum(ndimage.median_filter(image, 3), components, np.arange(1, count + 1))
-    faint_ids = np.flatnonzero(np.asarray(peaks) < faint) + 1
-    if len(faint_ids) == 0:
+    # a 3 x 3 median reaches ``faint`` where at least 5 of the 9 pixels do (edges reflected, as
+    # median_filter does): one integer convolution instead of a median filter on the hot path
+    bright = (image >= faint).astype(np.uint8)
+    standing = ndimage.convolve(bright, np.ones((3, 3), np.uint8), mode="reflect") >= 5
+    risen = np.zeros(count + 1, bool)
+    risen[components[standing]] = True
+    if risen[1:].all():
         return maps
-    return np.where(np.isin(components, faint_ids)[None], 0, maps).astype(maps.dtype)
+    return np.where((~risen)[components] & (components > 0), 0, maps).astype(maps.dtype)
 
 
 def drop_small(mask: np.ndarray, min_size: int) -> np.ndarray:

@@ -9,8 +9,6 @@ import torch
 import yaml
 
 from bioscope.inference.spec import CellSpec, spec_to_dict
-from bioscope.io import save_checkpoint
-from bioscope.models import create_model
 
 bioimageio_spec = pytest.importorskip(
     "bioimageio.spec", reason="bioimage.io packages need pip install 'bioscope[bioimageio]'"
@@ -19,19 +17,11 @@ pytestmark = pytest.mark.filterwarnings(r"ignore:`torch\.jit\.\w+` is deprecated
 
 
 @pytest.fixture(scope="module")
-def fft_checkpoint(tmp_path_factory):
+def fft_checkpoint(untrained_checkpoint):
     """A tiny one-output FFT U-Net with a random Fourier block."""
     torch.manual_seed(0)
-    net = create_model("fft-unet-tiny", init="random")
-    return save_checkpoint(
-        tmp_path_factory.mktemp("fft") / "m.safetensors",
-        {f"nets.model.{k}": v for k, v in net.state_dict().items()},
-        {
-            "task": "segmentation",
-            "nets": {"model": {"name": "fft-unet-tiny", "args": {"init": "random"}}},
-            "inference": spec_to_dict(CellSpec()),
-        },
-    )
+    args, inference = {"init": "random"}, spec_to_dict(CellSpec())
+    return untrained_checkpoint("fft-unet-tiny", "segmentation", args, inference)
 
 
 def valid_rdf(path) -> dict:

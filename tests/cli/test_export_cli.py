@@ -11,27 +11,17 @@ import torch
 
 from bioscope.data.cells import pad_to_multiple
 from bioscope.inference.spec import CellSpec, spec_to_dict
-from bioscope.io import save_checkpoint
-from bioscope.models import create_model
 from bioscope.models.checkpoint import load_model
 
 pytestmark = pytest.mark.filterwarnings(r"ignore:`torch\.jit\.\w+` is deprecated")
 
 
 @pytest.fixture(scope="module")
-def fft_checkpoint(tmp_path_factory):
+def fft_checkpoint(untrained_checkpoint):
     """A tiny FFT U-Net with a random Fourier block, as ``cells export`` writes weights."""
     torch.manual_seed(0)
-    net = create_model("fft-unet-tiny", init="random")
-    return save_checkpoint(
-        tmp_path_factory.mktemp("fft") / "m.safetensors",
-        {f"nets.model.{k}": v for k, v in net.state_dict().items()},
-        {
-            "task": "segmentation",
-            "nets": {"model": {"name": "fft-unet-tiny", "args": {"init": "random"}}},
-            "inference": spec_to_dict(CellSpec(threshold=0.7)),
-        },
-    )
+    args, inference = {"init": "random"}, spec_to_dict(CellSpec(threshold=0.7))
+    return untrained_checkpoint("fft-unet-tiny", "segmentation", args, inference)
 
 
 def run_onnx(path, x: torch.Tensor) -> np.ndarray:

@@ -22,8 +22,6 @@ from bioscope.inference.formats.bioimageio import (
 )
 from bioscope.inference.spec import CellSpec, spec_to_dict
 from bioscope.inference.superres import SRPredictor
-from bioscope.io import save_checkpoint
-from bioscope.models import create_model
 from bioscope.models.checkpoint import shipped_weights
 
 bioimageio_core = pytest.importorskip(
@@ -162,16 +160,8 @@ def test_package_refuses_bad_requests(tmp_path, sr_checkpoint):
     assert not list(tmp_path.iterdir())  # nothing written, not even a temporary file
 
 
-def test_resize_mode_model_is_refused(tmp_path):
-    net = create_model("unet-tiny")
-    checkpoint = save_checkpoint(
-        tmp_path / "resize.safetensors",
-        {f"nets.model.{k}": v for k, v in net.state_dict().items()},
-        {
-            "task": "segmentation",
-            "nets": {"model": {"name": "unet-tiny", "args": {}}},
-            "inference": spec_to_dict(CellSpec(mode="resize", size=64)),
-        },
-    )
+def test_resize_mode_model_is_refused(tmp_path, untrained_checkpoint):
+    inference = spec_to_dict(CellSpec(mode="resize", size=64))
+    checkpoint = untrained_checkpoint("unet-tiny", "segmentation", inference=inference)
     with pytest.raises(InputError, match="resize-mode"):
         package_cell_model(checkpoint, tmp_path / "cells.zip")

@@ -299,16 +299,7 @@ def run_degrade(args: argparse.Namespace) -> int:
     check_written(out, volume, "keep")
     if volume.is_volume and args.kind in SLICE_PROFILES:  # thick slices along --axis
         axis = AXES[args.axis]
-        _, data = degrade_with(
-            args.kind,
-            volume.data,
-            scale,
-            blur_sigma=args.blur_sigma,
-            window=args.window,
-            axis=axis,
-        )
-        if args.snr is not None:
-            data = add_rician_noise(data, args.snr, np.random.default_rng(args.seed))
+        data = _low_resolution(volume.data, scale, args, axis)
         factors = [float(scale) if i == axis else 1.0 for i in range(3)]
         write_nifti(out, data, rescaled_affine(volume.affine, factors), like=volume.header)
     elif volume.is_volume:
@@ -327,9 +318,14 @@ def run_degrade(args: argparse.Namespace) -> int:
     return 0
 
 
-def _low_resolution(hr: np.ndarray, scale: Fraction, args: argparse.Namespace) -> np.ndarray:
-    """The LR image of ``sr degrade``: the chosen degradation, then the optional noise."""
-    _, lr = degrade_with(args.kind, hr, scale, blur_sigma=args.blur_sigma, window=args.window)
+def _low_resolution(
+    hr: np.ndarray, scale: Fraction, args: argparse.Namespace, axis: int = -2
+) -> np.ndarray:
+    """The LR image of ``sr degrade``: the chosen degradation (thick slices along ``axis``),
+    then the optional noise."""
+    _, lr = degrade_with(
+        args.kind, hr, scale, blur_sigma=args.blur_sigma, window=args.window, axis=axis
+    )
     if args.snr is not None:
         lr = add_rician_noise(lr, args.snr, np.random.default_rng(args.seed))
     return lr

@@ -83,12 +83,12 @@ def degrade(
     image = ndimage.gaussian_filter(hr, blur_sigma, axes=(-2, -1)) if blur_sigma > 0 else hr
     rows = sparse_resample_matrix(hr.shape[-2], scale)
     cols = sparse_resample_matrix(hr.shape[-1], scale)
-    lr = _along(cols, _along(rows, image, -2), -1)  # banded: linear in the image size
+    lr = along_axis(cols, along_axis(rows, image, -2), -1)  # banded: linear in the image size
     return hr.astype(np.float32), lr.astype(np.float32)
 
 
-def _along(matrix: sparse.csr_matrix, data: np.ndarray, axis: int) -> np.ndarray:
-    """``matrix`` applied to every line of ``data`` along ``axis``."""
+def along_axis(matrix: sparse.csr_matrix | np.ndarray, data: np.ndarray, axis: int) -> np.ndarray:
+    """``matrix`` (sparse or dense) applied to every line of ``data`` along ``axis``."""
     moved = np.moveaxis(data, axis, 0)
     out = matrix @ moved.reshape(moved.shape[0], -1)
     return np.moveaxis(np.asarray(out).reshape(matrix.shape[0], *moved.shape[1:]), 0, axis)

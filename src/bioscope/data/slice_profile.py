@@ -23,6 +23,7 @@ from typing import Literal
 import numpy as np
 from scipy import special
 
+from bioscope.data.degrade import along_axis
 from bioscope.errors import InputError
 
 Profile = Literal["box", "gaussian"]
@@ -71,7 +72,5 @@ def thick_slices(
             f"scale {scale} needs"
         )
     cropped = np.take(hr, np.arange(length), axis=axis)
-    matrix = slice_matrix(length, scale, profile)
-    moved = np.moveaxis(cropped, axis, 0)
-    lr = np.tensordot(matrix, moved, axes=(1, 0))
-    return cropped.astype(np.float32), np.moveaxis(lr, 0, axis).astype(np.float32)
+    lr = along_axis(slice_matrix(length, scale, profile), cropped, axis)
+    return cropped.astype(np.float32), lr.astype(np.float32)

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from bioscope.data.degrade import along_axis
 from bioscope.data.intensity import mri_window
 from bioscope.data.slice_profile import Profile, thick_slices
 from bioscope.errors import InputError
@@ -53,10 +54,6 @@ def sinc_matrix(lr: int, scale: Fraction) -> np.ndarray:
     return (np.cos(phase) * weights).sum(axis=-1) / lr
 
 
-def _along(matrix: np.ndarray, data: np.ndarray, axis: int) -> np.ndarray:
-    return np.moveaxis(np.tensordot(matrix, np.moveaxis(data, axis, 0), axes=(1, 0)), 0, axis)
-
-
 def evaluate_through_plane(
     models: Mapping[str, SRPredictor],
     volume: Volume,
@@ -83,7 +80,7 @@ def evaluate_through_plane(
             name: model.upscale_through_plane(thick, scale, axis=axis).data
             for name, model in models.items()
         }
-        results[SINC] = _along(sinc_matrix(lr.shape[axis], scale), lr, axis)
+        results[SINC] = along_axis(sinc_matrix(lr.shape[axis], scale), lr, axis)
         lo, hi = mri_window(hr)
         truth = _planes(hr, axis, lo, hi)
         signal = truth.flatten(1).amax(1) > 0.05  # planes outside the head are left out

@@ -33,7 +33,7 @@ from bioscope.data.cells import pad_to_multiple
 from bioscope.data.intensity import Normalized
 from bioscope.errors import InputError
 from bioscope.inference.predictor import Predictor
-from bioscope.inference.spec import CellSpec, Mode, read_spec
+from bioscope.inference.spec import CellSpec, Mode, read_spec, with_overrides
 from bioscope.inference.window import SlidingWindow
 from bioscope.io.images import to_grey
 from bioscope.models.checkpoint import load_model, shipped_weights
@@ -117,11 +117,10 @@ class CellPredictor(Predictor):
         Raises:
             InputError: an invalid threshold or method.
         """
-        overrides = {"threshold": threshold, "method": method}
-        overrides = {k: v for k, v in overrides.items() if v is not None}
-        if not overrides:
+        spec = with_overrides(self.spec, threshold=threshold, method=method)
+        if spec is self.spec:
             return self
-        spec = dataclasses.replace(self.spec, **overrides)
+        assert isinstance(spec, CellSpec)
         return CellPredictor(self.net, spec, self.source, self.device, self.window)
 
     def segment(self, image: np.ndarray, diameter: Diameter = None) -> Segmentation:

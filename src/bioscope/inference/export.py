@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from pathlib import Path
 
 from bioscope.errors import InputError
-from bioscope.inference.spec import CellSpec, read_spec, spec_to_dict
+from bioscope.inference.spec import read_spec, spec_to_dict, with_overrides
 from bioscope.io import load_checkpoint, save_checkpoint
 
 
@@ -35,13 +34,12 @@ def export_weights(
     tensors, meta = load_checkpoint(source)
     if meta.get("task") != task:
         raise InputError(f"{source}: a {meta.get('task')!r} checkpoint, not a {task!r} one")
-    spec = read_spec(meta, task)
-    overrides = {"threshold": threshold, "method": method, "estimate_diameter": estimate_diameter}
-    overrides = {k: v for k, v in overrides.items() if v is not None}
-    if overrides:
-        if not isinstance(spec, CellSpec):
-            raise InputError(f"a {task} model has no mask threshold, counting method or diameter")
-        spec = dataclasses.replace(spec, **overrides)
+    spec = with_overrides(
+        read_spec(meta, task),
+        threshold=threshold,
+        method=method,
+        estimate_diameter=estimate_diameter,
+    )
     weights = {k: v for k, v in tensors.items() if k.startswith("nets.model.")}
     keep = {k: meta[k] for k in ("task", "config", "epoch", "step", "best", "monitor") if k in meta}
     keep["nets"] = {"model": meta["nets"]["model"]}  # a GAN's discriminator is not for inference

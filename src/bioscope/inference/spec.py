@@ -93,6 +93,25 @@ Spec = CellSpec | SRSpec
 SPECS: dict[str, type[CellSpec] | type[SRSpec]] = {"segmentation": CellSpec, "superres": SRSpec}
 
 
+def with_overrides(spec: Spec, **overrides: Any) -> Spec:
+    """``spec`` with fields replaced (``None`` values are ignored): how export records, and
+    inference applies, a threshold, counting method or diameter choice.
+
+    Raises:
+        InputError: an override for a model that has no such choices (an SR model), a field the
+            spec does not have, or an invalid value.
+    """
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    if not overrides:
+        return spec
+    if not isinstance(spec, CellSpec):
+        raise InputError("an SR model has no mask threshold, counting method or diameter")
+    try:
+        return dataclasses.replace(spec, **overrides)
+    except TypeError as exc:
+        raise InputError(f"a cell model's spec has no such field ({exc})") from exc
+
+
 def spec_to_dict(spec: Spec) -> dict[str, Any]:
     """The JSON form stored in a checkpoint (tuples as lists)."""
     out = dataclasses.asdict(spec)

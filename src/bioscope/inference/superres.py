@@ -30,7 +30,7 @@ from bioscope.geometry import Scales, parse_scale, sr_size
 from bioscope.inference.predictor import Predictor
 from bioscope.inference.spec import SRSpec, read_spec
 from bioscope.inference.window import SlidingWindow
-from bioscope.io.volumes import Volume, resampled_affine, rescaled_affine
+from bioscope.io.volumes import Volume, rescaled_affine
 from bioscope.models import create_model
 from bioscope.models.checkpoint import load_model, shipped_weights
 from bioscope.models.registry import model_task
@@ -189,26 +189,18 @@ class SRPredictor(Predictor):
         if data.ndim == 3:
             axis = _slice_axis(axis)
         stored = volume.dtype if volume is not None else data.dtype
-        clip = np.dtype(stored).kind in "iu" if clip is None else clip
-        lo, hi = mri_window(data, *self.spec.normalization)
-        unit = (data.astype(np.float32) - lo) / (hi - lo)
-        planes = unit[None] if unit.ndim == 2 else np.moveaxis(unit, axis, 0)
-        result = np.stack(list(self._planes(planes, scale, progress)))
-        out = (result[0] if unit.ndim == 2 else np.moveaxis(result, 0, axis)) * (hi - lo) + lo
-        if clip:
-            out = np.clip(out, data.min(), data.max())
-        out = out.astype(np.float32)
+
+        def in_plane(unit: np.ndarray) -> np.ndarray:
+            planes = unit[None] if unit.ndim == 2 else np.moveaxis(unit, axis, 0)
+            result = np.stack(list(self._planes(planes, scale, progress)))
+            return result[0] if unit.ndim == 2 else np.moveaxis(result, 0, axis)
+
+        out = self._in_model_units(data, stored, clip, in_plane)
         if volume is None:
             return out
         if not volume.is_volume:
             return replace(volume, data=out)
-        sizes = [v / float(scale) if i != axis else v for i, v in enumerate(volume.voxel_sizes)]
-        return replace(
-            volume,
-            data=out,
-            affine=resampled_affine(volume.affine, 1 / float(scale), axis),
-            voxel_sizes=tuple(sizes),
-        )
+        return _resampled(volume, out, [1.0 if i == axis else 1 / float(scale) for i in range(3)])
 
     def upscale_through_plane(
         self,
@@ -240,25 +232,34 @@ class SRPredictor(Predictor):
         if data.ndim != 3 or not np.isfinite(data).all():
             raise InputError(f"expected a finite 3-D volume, got shape {data.shape}")
         axis = _slice_axis(axis)
-        clip = np.dtype(volume.dtype).kind in "iu" if clip is None else clip
+
+        def across(unit: np.ndarray) -> np.ndarray:
+            unit = np.moveaxis(unit, axis, -1)  # (A, B, Z)
+            fused = np.zeros((*unit.shape[:2], sr_size(unit.shape[2], scale)), np.float32)
+            for family in (0, 1):
+                planes = np.moveaxis(unit, family, 0).swapaxes(1, 2)  # (n, Z, other): slices rows
+                up = np.stack(list(self._planes(planes, (scale, Fraction(1)), progress)))
+                fused += np.moveaxis(up.swapaxes(1, 2), 0, family) / 2
+            return np.moveaxis(fused, -1, axis)
+
+        out = self._in_model_units(data, volume.dtype, clip, across)
+        return _resampled(volume, out, [1 / float(scale) if i == axis else 1.0 for i in range(3)])
+
+    def _in_model_units(
+        self,
+        data: np.ndarray,
+        stored: str | np.dtype,
+        clip: bool | None,
+        run: Callable[[np.ndarray], np.ndarray],
+    ) -> np.ndarray:
+        """``run`` on ``data`` mapped to [0, 1] by the training window, and its result mapped
+        back to the input's units (clipped to the input's range with ``clip``, by default for
+        an integer ``stored`` type), float32."""
         lo, hi = mri_window(data, *self.spec.normalization)
-        unit = np.moveaxis((data.astype(np.float32) - lo) / (hi - lo), axis, -1)  # (A, B, Z)
-        fused = np.zeros((*unit.shape[:2], sr_size(unit.shape[2], scale)), np.float32)
-        for family in (0, 1):
-            planes = np.moveaxis(unit, family, 0).swapaxes(1, 2)  # (n, Z, other): slices as rows
-            up = np.stack(list(self._planes(planes, (scale, Fraction(1)), progress)))
-            fused += np.moveaxis(up.swapaxes(1, 2), 0, family) / 2
-        out = np.moveaxis(fused, -1, axis) * (hi - lo) + lo
-        if clip:
+        out = run((data.astype(np.float32) - lo) / (hi - lo)) * (hi - lo) + lo
+        if (np.dtype(stored).kind in "iu") if clip is None else clip:
             out = np.clip(out, data.min(), data.max())
-        factors = [1 / float(scale) if i == axis else 1.0 for i in range(3)]
-        sizes = [v * f for v, f in zip(volume.voxel_sizes, factors, strict=True)]
-        return replace(
-            volume,
-            data=out.astype(np.float32),
-            affine=rescaled_affine(volume.affine, factors),
-            voxel_sizes=tuple(sizes),
-        )
+        return out.astype(np.float32)
 
     def _planes(
         self,
@@ -273,6 +274,15 @@ class SRPredictor(Predictor):
             yield from self.upscale_unit(chunk[:, None], scale)[:, 0].numpy()
             if progress is not None:
                 progress(len(chunk))
+
+
+def _resampled(volume: Volume, data: np.ndarray, factors: list[float]) -> Volume:
+    """``volume`` holding ``data``, its grid resampled by voxel-size ``factors`` per axis (affine
+    with pixel centres aligned, voxel sizes)."""
+    sizes = tuple(v * f for v, f in zip(volume.voxel_sizes, factors, strict=True))
+    return replace(
+        volume, data=data, affine=rescaled_affine(volume.affine, factors), voxel_sizes=sizes
+    )
 
 
 def _slice_axis(axis: int) -> int:

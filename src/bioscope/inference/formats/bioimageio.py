@@ -22,7 +22,6 @@ reads local files only: nothing is downloaded. The written zip is validated by
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import tempfile
 from dataclasses import dataclass
@@ -46,9 +45,9 @@ from bioscope.inference.formats.bioimageio_docs import (
     sr_readme,
     write_cover,
 )
-from bioscope.inference.formats.graphs import PaddedCellNet, cell_graph, sr_graph
+from bioscope.inference.formats.graphs import PaddedCellNet, ScaledSR, cell_graph, sr_graph
 from bioscope.inference.formats.writers import write_torchscript
-from bioscope.inference.spec import spec_to_dict
+from bioscope.inference.spec import spec_to_dict, with_overrides
 from bioscope.inference.superres import SRPredictor
 from bioscope.io.atomic import atomic_path
 from bioscope.models import create_model
@@ -88,17 +87,6 @@ def cell_network(name: str, args: dict[str, Any]) -> nn.Module:
     """The architecture of a cell package's state-dict weights: registry model ``name`` built
     with ``args`` behind the predictor's padding (:class:`PaddedCellNet`), untrained."""
     return PaddedCellNet(create_model(name, **args))
-
-
-class ScaledSR(nn.Module):
-    """An SR network at one fixed ``scale``: ``forward(lr) = net(lr, scale)``."""
-
-    def __init__(self, net: nn.Module, scale: Fraction):
-        super().__init__()
-        self.net, self.scale = net, scale
-
-    def forward(self, lr: torch.Tensor) -> torch.Tensor:
-        return self.net(lr, self.scale)
 
 
 def sr_network(name: str, args: dict[str, Any], scale: str) -> nn.Module:
@@ -157,12 +145,7 @@ def package_cell_model(
     """
     _check_out(out)
     predictor = CellPredictor.from_checkpoint(checkpoint, "cpu")
-    try:
-        spec = dataclasses.replace(
-            predictor.spec, **{k: v for k, v in overrides.items() if v is not None}
-        )
-    except TypeError as exc:
-        raise InputError(f"a cell model's spec has no such field ({exc})") from exc
+    spec = with_overrides(predictor.spec, **overrides)
     if spec.mode == "resize":
         raise InputError(
             f"{checkpoint}: a resize-mode model sees every image resized to {spec.size} px, "

@@ -8,7 +8,6 @@ file once against PyTorch (``check``).
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import os
@@ -23,7 +22,7 @@ from torch import nn
 from bioscope.errors import InputError
 from bioscope.inference.cells import CellPredictor
 from bioscope.inference.export import export_weights
-from bioscope.inference.formats.graphs import cell_graph, sr_graph
+from bioscope.inference.formats.graphs import ScaledSR, cell_graph, sr_graph
 from bioscope.inference.formats.writers import (
     OPSET,
     require_onnx,
@@ -31,7 +30,7 @@ from bioscope.inference.formats.writers import (
     write_onnx,
     write_torchscript,
 )
-from bioscope.inference.spec import CellSpec, SRSpec, spec_to_dict
+from bioscope.inference.spec import CellSpec, SRSpec, spec_to_dict, with_overrides
 from bioscope.inference.superres import SRPredictor
 from bioscope.io.atomic import atomic_write_text
 
@@ -75,14 +74,10 @@ def export_cell_model(
             override, ONNX packages missing, or the written file does not reproduce PyTorch.
     """
     check_format(fmt, out)
-    overrides = {k: v for k, v in overrides.items() if v is not None}
     if fmt == "safetensors":
         return export_weights(checkpoint, out, "segmentation", **overrides)
     predictor = CellPredictor.from_checkpoint(checkpoint, "cpu")
-    try:
-        spec = dataclasses.replace(predictor.spec, **overrides)
-    except TypeError as exc:
-        raise InputError(f"a cell model's spec has no such field ({exc})") from exc
+    spec = with_overrides(predictor.spec, **overrides)
     example = torch.rand(2, spec.channels, 64, 96, generator=torch.Generator().manual_seed(0))
     info = {
         "task": "segmentation",
@@ -128,19 +123,8 @@ def export_sr_model(
         "input": _sr_input(predictor.spec),
         "output": _sr_output(predictor.spec, exact),
     }
-    reference = _Scaled(predictor.net, exact)
+    reference = ScaledSR(predictor.net, exact)
     return _write(graph, reference, example, out, fmt, checkpoint, info)
-
-
-class _Scaled(nn.Module):
-    """``net(x, scale)`` as a one-argument module: the PyTorch reference of an SR graph."""
-
-    def __init__(self, net: nn.Module, scale: Fraction):
-        super().__init__()
-        self.net, self.scale = net, scale
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x, self.scale)
 
 
 def _write(

@@ -141,6 +141,18 @@ class FixedScaleMetaSR(nn.Module):
         return (index % self.p) * length + source
 
 
+class ScaledSR(nn.Module):
+    """An SR network at one fixed ``scale``: ``forward(lr) = net(lr, scale)`` (the PyTorch
+    reference of an exported SR graph, and the architecture of a bioimage.io SR package)."""
+
+    def __init__(self, net: nn.Module, scale: Fraction):
+        super().__init__()
+        self.net, self.scale = net, scale
+
+    def forward(self, lr: torch.Tensor) -> torch.Tensor:
+        return self.net(lr, self.scale)
+
+
 class FixedScaleGraph(nn.Module):
     """A fixed-scale SR network (``srgan``, ``edsr``): body, upsampler, tail."""
 
