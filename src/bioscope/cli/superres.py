@@ -88,8 +88,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "--kind",
         choices=KINDS,
         default="bicubic",
-        help="bicubic (default), kspace, or thick slices along --axis: slices-box (averaged "
-        "thin slices) or slices-gaussian (Gaussian slice profile)",
+        help="bicubic (default), kspace, or thick slices along --axis (a 2-D image: along its "
+        "rows): slices-box (averaged thin slices) or slices-gaussian (Gaussian slice profile)",
     )
     deg.add_argument(
         "--window", choices=WINDOWS, default="none", help="k-space apodization (--kind kspace)"
