@@ -195,7 +195,8 @@ def test_evaluate_a_cellpose_style_folder(cli, tiny_checkpoint, tmp_path):
 
 def test_evaluate_counts_predictions_on_unlabelled_nuclei(cli, tiny_checkpoint, tmp_path):
     """A nucleus visible in the image but left out of the mask (an incomplete annotation) is
-    reported as a prediction touching no label, and the IoU without it is given beside."""
+    reported as a prediction touching no label, as bright as the labelled ones, and the IoU
+    without it is given beside."""
     from bioscope.io import write_image
 
     yy, xx = np.mgrid[:64, :80]
@@ -211,8 +212,8 @@ def test_evaluate_counts_predictions_on_unlabelled_nuclei(cli, tiny_checkpoint, 
     result = cli("cells", "evaluate", "--data", str(tmp_path / "data"), *args, "-o", str(out))
     assert result.returncode == 0, result.stderr
     classic = json.loads((out / "metrics.json").read_text())["methods"]["classic"]
-    assert classic["unlabelled_predictions"] == 1
+    assert classic["unlabelled_predictions"] == 1 and classic["unlabelled_bright"] == 1
     # a quarter of the predicted area is the unlabelled nucleus
     assert classic["foreground_iou_labelled"] > 0.8
     assert classic["foreground_iou"] < 0.8 * classic["foreground_iou_labelled"]
-    assert "classic: 1 predicted objects touch no labelled pixel" in result.stdout
+    assert "classic: 1 predicted objects touch no labelled pixel, 1 of them" in result.stdout

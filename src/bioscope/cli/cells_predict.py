@@ -402,7 +402,8 @@ def _evaluate_pairs(args: argparse.Namespace, pairs: list[CellPair]) -> int:
     print(markdown_table([*header, "count error %"], rows))
     for name, m in summary["methods"].items():
         print(
-            f"{name}: {m['unlabelled_predictions']} predicted objects touch no labelled pixel "
+            f"{name}: {m['unlabelled_predictions']} predicted objects touch no labelled pixel, "
+            f"{m['unlabelled_bright']} of them at least half as bright as the labelled ones "
             f"(foreground IoU without them {m['foreground_iou_labelled']:.3f})"
         )
     print(f"wrote metrics.json, per_image.csv, overlays.png to {out}")

@@ -93,10 +93,15 @@ def plot_examples(
 def plot_truth_and_prediction(
     examples: Mapping[str, tuple[np.ndarray, np.ndarray, np.ndarray]], path: str | os.PathLike[str]
 ) -> Path:
-    """Each example image with the true outlines in green and the predicted ones in red."""
+    """Each example image with the true outlines in green and the predicted ones in red: side by
+    side, or one above the other for wide images, each panel shaped like its image."""
     names = list(examples)
-    fig = Figure(figsize=(5 * len(names), 4.4))
-    axes = fig.subplots(1, len(names), squeeze=False)[0]
+    height, width = examples[names[0]][0].shape[:2]
+    stacked = width > 1.5 * height
+    panel = (10, 10 * height / width + 0.5) if stacked else (5, 5 * height / width + 0.6)
+    rows, cols = (len(names), 1) if stacked else (1, len(names))
+    fig = Figure(figsize=(panel[0] * cols, panel[1] * rows))
+    axes = fig.subplots(rows, cols, squeeze=False).ravel()
     for ax, name in zip(axes, names, strict=True):
         raw, truth, labels = examples[name]
         rgb = overlay(raw, labels)

@@ -1,0 +1,34 @@
+"""Scores of one image against its instance mask (``bioscope.evaluate.folder``)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from bioscope.evaluate.folder import _scores
+
+
+def _disc(shape: tuple[int, int], y: int, x: int, r: int = 6) -> np.ndarray:
+    yy, xx = np.mgrid[: shape[0], : shape[1]]
+    return (yy - y) ** 2 + (xx - x) ** 2 <= r * r
+
+
+def test_objects_on_no_label_are_told_apart_by_brightness():
+    """Two predicted objects touch no label: one as bright as the labelled nuclei (a label the
+    annotation left out), one faint (a false detection); only the first counts as bright."""
+    shape = (60, 90)
+    truth = np.zeros(shape, np.int32)
+    predicted = np.zeros(shape, np.int32)
+    grey = np.full(shape, 10.0)
+    for k, (y, x, level) in enumerate(
+        [(15, 15, 200), (15, 45, 210), (45, 15, 190), (45, 45, 205), (15, 75, 40)], start=1
+    ):
+        disc = _disc(shape, y, x)
+        grey[disc] = level
+        predicted[disc] = k
+        if k <= 3:
+            truth[disc] = k
+    scores = _scores(truth, predicted, "m", grey)
+    assert scores["count_m"] == 5 and scores["tp0.5_m"] == 3
+    assert scores["unlabelled_m"] == 2 and scores["unlabelled_bright_m"] == 1
+    assert scores["foreground_iou_labelled_m"] == 1.0
+    assert abs(scores["foreground_iou_m"] - 3 / 5) < 1e-6
