@@ -60,6 +60,7 @@ def evaluate_folder(
     result = FolderEvaluation()
     for pair in pairs:
         raw = read_image(pair.image)
+        grey = to_grey(raw)
         truth = _labels(read_image(pair.mask), pair)
         segmentation = predictor.segment(raw, diameter)
         row: dict[str, Any] = {
@@ -73,7 +74,7 @@ def evaluate_folder(
                 labels = predictor.classic(raw, diameter).labels
             else:
                 labels = count_maps(segmentation.maps, method, segmentation.threshold).labels
-            row.update(_scores(truth, labels, method, to_grey(raw)))
+            row.update(_scores(truth, labels, method, grey))
             if method == methods[0] and len(result.examples) < SHOWN:
                 result.examples[pair.image.name] = (raw, truth, labels)
         result.rows.append(row)
