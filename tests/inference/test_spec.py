@@ -73,3 +73,14 @@ def test_export_keeps_the_generator_of_a_gan_run_only(tmp_path):
     shipped, meta = load_checkpoint(export_weights(run, tmp_path / "w.safetensors", "superres"))
     assert set(meta["nets"]) == {"model"}
     assert all(k.startswith("nets.model.") for k in shipped)
+
+
+def test_export_of_a_checkpoint_without_its_network_is_refused(tmp_path):
+    from bioscope.io import save_checkpoint
+
+    run = save_checkpoint(
+        tmp_path / "run.safetensors", {"nets.model.w": torch.zeros(2)}, {"task": "superres"}
+    )
+    with pytest.raises(InputError, match="checkpoint has no network 'model'"):
+        export_weights(run, tmp_path / "w.safetensors", "superres")
+    assert not (tmp_path / "w.safetensors").exists()

@@ -8,6 +8,7 @@ from pathlib import Path
 from bioscope.errors import InputError
 from bioscope.inference.spec import read_spec, spec_to_dict, with_overrides
 from bioscope.io import load_checkpoint, save_checkpoint
+from bioscope.models.checkpoint import network_entry
 
 
 def export_weights(
@@ -42,7 +43,8 @@ def export_weights(
     )
     weights = {k: v for k, v in tensors.items() if k.startswith("nets.model.")}
     keep = {k: meta[k] for k in ("task", "config", "epoch", "step", "best", "monitor") if k in meta}
-    keep["nets"] = {"model": meta["nets"]["model"]}  # a GAN's discriminator is not for inference
+    # a GAN's discriminator is not for inference
+    keep["nets"] = {"model": network_entry(meta, source)}
     keep["exported_from"] = Path(source).name
     keep["inference"] = spec_to_dict(spec)
     return save_checkpoint(dest, weights, keep)
