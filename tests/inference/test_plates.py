@@ -103,6 +103,15 @@ def test_other_files_are_refused_with_the_way_out(tmp_path, text, message):
     assert out.read_text() == text  # left as it was
 
 
+def test_a_csv_that_is_not_utf8_is_refused_with_the_way_out(tmp_path):
+    out = tmp_path / "counts.csv"
+    data = "file,count,method\ncaf\xe9.tif,2,distance\n".encode("cp1252")
+    out.write_bytes(data)
+    with pytest.raises(InputError, match=r"not UTF-8 text.*--overwrite"):
+        CountTable(out, FILES, "distance", resume=True)
+    assert out.read_bytes() == data
+
+
 def test_an_interrupted_block_keeps_the_streamed_rows(tmp_path):
     out = tmp_path / "counts.csv"
     with pytest.raises(KeyboardInterrupt), CountTable(out, FILES, "distance") as table:

@@ -134,7 +134,14 @@ def read_counts(path: Path) -> tuple[list[dict[str, str]], int]:
             f"{path}: exists and is not a 'cells count' CSV (first line {header[:60]!r}, "
             f"expected {HEADER!r}); --overwrite replaces it"
         )
-    reader = csv.reader(io.StringIO(whole.decode("utf-8")))
+    try:
+        text = whole.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{path}: not UTF-8 text (byte {exc.start}), so not a 'cells count' CSV; "
+            "--overwrite replaces it"
+        ) from exc
+    reader = csv.reader(io.StringIO(text))
     next(reader, None)
     rows = []
     for fields in reader:
