@@ -13,7 +13,6 @@ extra; the allocator is tuned as the command line tunes it.
 from __future__ import annotations
 
 import contextlib
-import logging
 import statistics
 import tempfile
 import time
@@ -26,7 +25,12 @@ import torch
 from bioscope.data.bbbc005 import index_bbbc005
 from bioscope.data.synthetic import SimulationPlan, simulate_bbbc005
 from bioscope.inference.cells import CellPredictor
-from bioscope.inference.dask_plates import PredictorRecipe, dask_counts, worker_predictor
+from bioscope.inference.dask_plates import (
+    PredictorRecipe,
+    dask_counts,
+    local_cluster,
+    worker_predictor,
+)
 from bioscope.inference.files import count_files
 from bioscope.runtime import tune_allocator
 from bioscope.train.timing import time_in_turns
@@ -50,15 +54,7 @@ def plate_speed(
         startup = {}
         for n in workers:
             start = time.perf_counter()
-            cluster = stack.enter_context(
-                distributed.LocalCluster(
-                    n_workers=n,
-                    threads_per_worker=1,
-                    processes=True,
-                    dashboard_address=":0",
-                    silence_logs=logging.ERROR,
-                )
-            )
+            cluster = stack.enter_context(local_cluster(distributed, n))
             with distributed.Client(cluster) as client:
                 client.run(_load, recipe)
             startup[f"dask_{n}"] = round(time.perf_counter() - start, 2)

@@ -117,17 +117,20 @@ def dask_counts(
     with contextlib.ExitStack() as stack:
         target: Any = address
         if address is None:
-            target = stack.enter_context(
-                distributed.LocalCluster(
-                    n_workers=workers,
-                    threads_per_worker=1,
-                    processes=True,
-                    dashboard_address=":0",  # any free port: 8787 may be taken
-                    silence_logs=logging.ERROR,  # not the nannies' notes on shutting down
-                )
-            )
+            target = stack.enter_context(local_cluster(distributed, workers))
         client = stack.enter_context(distributed.Client(target))
         yield _as_finished(distributed, client, recipe, paths, diameter)
+
+
+def local_cluster(distributed: ModuleType, workers: int) -> Any:
+    """A Dask ``LocalCluster`` of ``workers`` one-thread processes on a free dashboard port."""
+    return distributed.LocalCluster(
+        n_workers=workers,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=":0",  # any free port: 8787 may be taken
+        silence_logs=logging.ERROR,  # not the nannies' notes on shutting down
+    )
 
 
 def _as_finished(
