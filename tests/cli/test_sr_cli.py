@@ -259,6 +259,11 @@ def test_thick_slices_then_through_plane_upscale_come_back_on_the_original_grid(
     assert no_scale.returncode == 1 and "give --scale" in no_scale.stderr
     isotropic = cli("sr", "upscale", str(thin), "--through-plane", *model, "-o", str(out))
     assert isotropic.returncode == 1 and "no axis is thicker" in isotropic.stderr
+    image = tmp_path / "slice.npy"
+    np.save(image, data[..., 0].astype(np.float32))
+    args = ["--through-plane", "--axis", "sagittal", "--scale", "2", *model, "-o", str(out)]
+    flat = cli("sr", "upscale", str(image), *args)
+    assert flat.returncode == 1 and "3-D volume" in flat.stderr and "Traceback" not in flat.stderr
 
 
 def test_evaluate_through_plane_writes_a_table(cli, tmp_path, sr_anisotropic_checkpoint):

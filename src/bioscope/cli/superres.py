@@ -485,7 +485,8 @@ def _upscaled(
 ) -> Volume:
     """One input of ``sr upscale``, in-plane or through-plane, with a progress bar."""
     if args.through_plane:
-        planes = sum(volume.data.shape[i] for i in range(3) if i != axis)
+        # a 2-D image gets the predictor's "needs a 3-D volume" error, not an IndexError here
+        planes = sum(volume.data.shape[i] for i in range(3) if i != axis) if volume.is_volume else 0
         with tqdm(total=planes, unit="plane", desc=name, disable=None, leave=False) as bar:
             return predictor.upscale_through_plane(
                 volume, scale, axis=axis, clip=args.clip, progress=bar.update
