@@ -101,13 +101,15 @@ def reproduce_meta_srgan(
     if config.with_shipped:
         models[SHIPPED_LABEL] = SRPredictor.from_checkpoint()
     scores = {}
+    test_slices = builtin_slices()["test"]
+    test_scales = [Fraction(str(s)) for s in config.scales]
     for kind in config.degradations:
         log(f"scoring on the held-out test slices, LR made by {kind} ...")
         scores[kind] = write_sr_evaluation(
             out if kind == "bicubic" else out / kind,
             models,
-            builtin_slices()["test"],
-            [Fraction(str(s)) for s in config.scales],
+            test_slices,
+            test_scales,
             "builtin",
             degradation=kind,
         )
