@@ -22,7 +22,7 @@ from typing import Any
 from tqdm import tqdm
 
 from bioscope.cli.args import add_out, int_list, positive_int
-from bioscope.cli.exporting import BIOIMAGEIO, add_export_arguments, print_exported
+from bioscope.cli.exporting import add_export_arguments, print_exported
 from bioscope.cli.inputs import expand_inputs, parse_stain
 from bioscope.counting import METHODS
 from bioscope.data.bbbc005 import IMAGES_DIR, index_bbbc005
@@ -36,7 +36,6 @@ from bioscope.inference.cells import CellPredictor
 from bioscope.inference.dask_plates import PredictorRecipe, dask_counts
 from bioscope.inference.files import ImageCount, count_files, segment_files
 from bioscope.inference.formats import export_cell_model
-from bioscope.inference.formats.bioimageio import package_cell_model
 from bioscope.inference.plates import CountTable
 from bioscope.io import IMAGE_SUFFIXES, atomic_write_text, write_image
 from bioscope.io.tables import csv_text
@@ -443,9 +442,6 @@ def run_export(args: argparse.Namespace) -> int:
         "method": args.method,
         "estimate_diameter": args.estimate_diameter,
     }
-    if args.format == BIOIMAGEIO:
-        path = package_cell_model(args.checkpoint, args.out, **overrides)
-    else:
-        path = export_cell_model(args.checkpoint, args.out, args.format, **overrides)
+    path = export_cell_model(args.checkpoint, args.out, args.format, **overrides)
     print_exported(path, args.format)
     return 0

@@ -1,9 +1,8 @@
 """What ``cells export`` and ``sr export`` share: the checkpoint, output and format arguments,
 and the line that says what was written.
 
-``--format`` takes the exporters' formats (:data:`~bioscope.inference.formats.FORMATS`) and
-``bioimageio``, a bioimage.io model package (:mod:`~bioscope.inference.formats.bioimageio`):
-one output, ``-o``, whatever the format.
+``--format`` takes the exporters' formats (:data:`~bioscope.inference.formats.FORMATS`, among
+them ``bioimageio``, a bioimage.io model package): one output, ``-o``, whatever the format.
 """
 
 from __future__ import annotations
@@ -12,23 +11,17 @@ import argparse
 from pathlib import Path
 
 from bioscope.cli.args import add_out
-from bioscope.inference.formats import FORMATS, sidecar_path
-from bioscope.inference.formats.bioimageio import PACKAGE_SUFFIX
-
-#: The ``--format`` of a bioimage.io package.
-BIOIMAGEIO = "bioimageio"
-#: Every ``--format`` and the file ending it writes.
-EXPORT_FORMATS = {**FORMATS, BIOIMAGEIO: PACKAGE_SUFFIX}
+from bioscope.inference.formats import BIOIMAGEIO, FORMATS, sidecar_path
 
 
 def add_export_arguments(parser: argparse.ArgumentParser) -> None:
     """The checkpoint to read, the file to write and its ``--format``."""
     parser.add_argument("checkpoint", type=Path, help="e.g. RUN/best.safetensors")
-    suffixes = tuple(EXPORT_FORMATS.values())
+    suffixes = tuple(FORMATS.values())
     add_out(parser, "file", "file to write (as --format says)", suffixes=suffixes)
     parser.add_argument(
         "--format",
-        choices=tuple(EXPORT_FORMATS),
+        choices=tuple(FORMATS),
         default="safetensors",
         help="safetensors (weights, .safetensors; default), torchscript (.pt), onnx (.onnx) "
         "or bioimageio (a bioimage.io model package, .zip; needs pip install "

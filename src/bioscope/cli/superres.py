@@ -12,7 +12,7 @@ import numpy as np
 from tqdm import tqdm
 
 from bioscope.cli.args import add_out, positive_int, run_config
-from bioscope.cli.exporting import BIOIMAGEIO, add_export_arguments, print_exported
+from bioscope.cli.exporting import add_export_arguments, print_exported
 from bioscope.cli.inputs import GLOB_CHARS, expand_inputs
 from bioscope.data.degradations import KINDS, SLICE_PROFILES, check_kinds, degrade_with
 from bioscope.data.degrade import as_scale
@@ -29,7 +29,6 @@ from bioscope.device import DEVICES
 from bioscope.errors import InputError
 from bioscope.evaluate.through_plane import evaluate_through_plane, summary_table
 from bioscope.inference.formats import export_sr_model
-from bioscope.inference.formats.bioimageio import package_sr_model
 from bioscope.inference.superres import SRPredictor
 from bioscope.inference.through_plane import slice_axis, through_plane_scale
 from bioscope.io import IMAGE_SUFFIXES, read_volume, write_image, write_nifti
@@ -554,11 +553,6 @@ def write_result(out: Path, result: Volume, dtype: str) -> Path:
 def run_export(args: argparse.Namespace) -> int:
     """Handle ``bioscope sr export``: weights, or the network at one scale as TorchScript or
     ONNX with a JSON sidecar, or as a bioimage.io package."""
-    if args.format == BIOIMAGEIO:
-        if args.scale is None:
-            raise InputError("--format bioimageio packages one scale: give --scale, e.g. 2")
-        path = package_sr_model(args.checkpoint, args.out, args.scale)
-    else:
-        path = export_sr_model(args.checkpoint, args.out, args.format, args.scale)
+    path = export_sr_model(args.checkpoint, args.out, args.format, args.scale)
     print_exported(path, args.format)
     return 0

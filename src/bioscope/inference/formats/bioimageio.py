@@ -45,6 +45,7 @@ from bioscope.inference.formats.bioimageio_docs import (
     sr_readme,
     write_cover,
 )
+from bioscope.inference.formats.choices import BIOIMAGEIO, check_format
 from bioscope.inference.formats.graphs import PaddedCellNet, ScaledSR, cell_graph, sr_graph
 from bioscope.inference.formats.writers import write_torchscript
 from bioscope.inference.spec import spec_to_dict, with_overrides
@@ -53,10 +54,6 @@ from bioscope.io.atomic import atomic_path
 from bioscope.models import create_model
 from bioscope.samples import mri_slice, nuclei_field
 
-#: The file ending of a package.
-PACKAGE_SUFFIX = ".zip"
-#: What ``pip`` installs for packaging and testing.
-EXTRA_HINT = "pip install 'bioscope[bioimageio]'"
 #: ``scale_range``'s epsilon in ``(x - lo) / (hi - lo + eps)``: the spec's default, so not
 #: written (YAML 1.1 readers take ``1e-06`` for a string).
 EPS = 1e-6
@@ -143,7 +140,7 @@ def package_cell_model(
             checkpoint, a resize-mode model (the package runs at native resolution), an invalid
             override, or the package fails bioimage.io's validation.
     """
-    _check_out(out)
+    check_format(BIOIMAGEIO, out)
     predictor = CellPredictor.from_checkpoint(checkpoint, "cpu")
     spec = with_overrides(predictor.spec, **overrides)
     if spec.mode == "resize":
@@ -207,7 +204,7 @@ def package_sr_model(
             checkpoint, a scale the model cannot export, or the package fails bioimage.io's
             validation.
     """
-    _check_out(out)
+    check_format(BIOIMAGEIO, out)
     predictor = SRPredictor.from_checkpoint(checkpoint, "cpu")
     exact = predictor.check_scale(scale, strict=True)
     graph = sr_graph(predictor.net, exact)
@@ -242,22 +239,6 @@ def package_sr_model(
     readme = sr_readme(rdf["name"], predictor.spec, exact, info, model_card(checkpoint))
     state = ScaledSR(predictor.net, exact).state_dict()
     return _write(_Contents(rdf, graph, state, raw, prepared, output, readme), out)
-
-
-def require_bioimageio() -> None:
-    """Raise :class:`InputError` unless bioimageio.core is importable."""
-    try:
-        import bioimageio.core  # noqa: F401
-    except ImportError as exc:
-        raise InputError(
-            f"bioimage.io packages need the 'bioimageio.core' package: {EXTRA_HINT}"
-        ) from exc
-
-
-def _check_out(out: str | os.PathLike[str]) -> None:
-    if not os.fspath(out).lower().endswith(PACKAGE_SUFFIX):
-        raise InputError(f"{out}: --format bioimageio writes a {PACKAGE_SUFFIX} package")
-    require_bioimageio()
 
 
 def _info(net: nn.Module, checkpoint: str | os.PathLike[str], task: str, spec: Any) -> dict:

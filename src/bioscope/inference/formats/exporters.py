@@ -22,38 +22,16 @@ from torch import nn
 from bioscope.errors import InputError
 from bioscope.inference.cells import CellPredictor
 from bioscope.inference.export import export_weights
+from bioscope.inference.formats.bioimageio import package_cell_model, package_sr_model
+from bioscope.inference.formats.choices import BIOIMAGEIO, check_format, sidecar_path
 from bioscope.inference.formats.graphs import ScaledSR, cell_graph, sr_graph
-from bioscope.inference.formats.writers import (
-    OPSET,
-    require_onnx,
-    run_exported,
-    write_onnx,
-    write_torchscript,
-)
+from bioscope.inference.formats.writers import OPSET, run_exported, write_onnx, write_torchscript
 from bioscope.inference.spec import CellSpec, SRSpec, spec_to_dict, with_overrides
 from bioscope.inference.superres import SRPredictor
 from bioscope.io.atomic import atomic_write_text
 
-#: Export formats and the file ending each writes.
-FORMATS = {"safetensors": ".safetensors", "torchscript": ".pt", "onnx": ".onnx"}
 #: Smallest height and width an exported cell graph takes (its reflection padding needs them).
 CELL_MIN_SIDE = 16
-
-
-def sidecar_path(path: str | os.PathLike[str]) -> Path:
-    """Where the JSON sidecar of exported file ``path`` goes: ``<path>.json``."""
-    return Path(f"{os.fspath(path)}.json")
-
-
-def check_format(fmt: str, out: str | os.PathLike[str]) -> None:
-    """Raise :class:`InputError` for an unknown format, an ``out`` with the wrong ending, or
-    ONNX without the packages its export needs."""
-    if fmt not in FORMATS:
-        raise InputError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    if not os.fspath(out).lower().endswith(FORMATS[fmt]):
-        raise InputError(f"{out}: --format {fmt} writes a {FORMATS[fmt]} file")
-    if fmt == "onnx":
-        require_onnx()
 
 
 def export_cell_model(
@@ -62,7 +40,9 @@ def export_cell_model(
     fmt: str = "safetensors",
     **overrides: Any,
 ) -> Path:
-    """Export a cell model as weights (``safetensors``), ``torchscript`` or ``onnx``.
+    """Export a cell model as weights (``safetensors``), ``torchscript``, ``onnx`` or a
+    bioimage.io package (``bioimageio``:
+    :func:`~bioscope.inference.formats.bioimageio.package_cell_model`).
 
     The graph takes ``(N, 1, H, W)`` float32 images, normalised as the sidecar says, any H and W
     of at least 16, and returns the network's logits ``(N, C, H, W)``. ``overrides`` (e.g.
@@ -71,11 +51,14 @@ def export_cell_model(
 
     Raises:
         InputError: unknown format, wrong file ending, not a cell checkpoint, an invalid
-            override, ONNX packages missing, or the written file does not reproduce PyTorch.
+            override, ONNX or bioimage.io packages missing, or the written file does not
+            reproduce PyTorch.
     """
     check_format(fmt, out)
     if fmt == "safetensors":
         return export_weights(checkpoint, out, "segmentation", **overrides)
+    if fmt == BIOIMAGEIO:
+        return package_cell_model(checkpoint, out, **overrides)
     predictor = CellPredictor.from_checkpoint(checkpoint, "cpu")
     spec = with_overrides(predictor.spec, **overrides)
     example = torch.rand(2, spec.channels, 64, 96, generator=torch.Generator().manual_seed(0))
@@ -96,12 +79,14 @@ def export_sr_model(
     scale: float | str | Fraction | None = None,
 ) -> Path:
     """Export an SR model as weights (``safetensors``), or at one fixed ``scale`` as
-    ``torchscript`` or ``onnx`` (the Meta-Upscale weights for that scale are stored in the file).
+    ``torchscript``, ``onnx`` (the Meta-Upscale weights for that scale are stored in the file)
+    or a bioimage.io package (``bioimageio``:
+    :func:`~bioscope.inference.formats.bioimageio.package_sr_model`).
 
     Raises:
         InputError: unknown format, wrong file ending, a scale missing, given for weights, or
-            outside the model's trained range, not an SR checkpoint, ONNX packages missing, or
-            the written file does not reproduce PyTorch's output.
+            outside the model's trained range, not an SR checkpoint, ONNX or bioimage.io
+            packages missing, or the written file does not reproduce PyTorch's output.
     """
     check_format(fmt, out)
     if fmt == "safetensors":
@@ -110,6 +95,8 @@ def export_sr_model(
         return export_weights(checkpoint, out, "superres")
     if scale is None:
         raise InputError(f"--format {fmt} exports one scale per file: give --scale, e.g. 2")
+    if fmt == BIOIMAGEIO:
+        return package_sr_model(checkpoint, out, scale)
     predictor = SRPredictor.from_checkpoint(checkpoint, "cpu")
     exact = predictor.check_scale(scale, strict=True)
     example = torch.rand(
