@@ -28,6 +28,7 @@ plus the weight prediction for its ``p^2`` phase pairs).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from fractions import Fraction
 
 import torch
@@ -78,8 +79,8 @@ class WeightPredictor(nn.Module):
     def inputs(
         self,
         scales: Scales,
-        row_offsets: list[float],
-        col_offsets: list[float],
+        row_offsets: Sequence[float] | torch.Tensor,
+        col_offsets: Sequence[float] | torch.Tensor,
         like: torch.Tensor,
     ) -> torch.Tensor:
         """The MLP's inputs for every pair of offsets, row offsets major: ``(1/s, dh, dw)``, or
@@ -98,8 +99,13 @@ class WeightPredictor(nn.Module):
                 f"this model enlarges both axes by one scale (got {rows} x {cols}); enlarging "
                 "one axis only (through-plane) needs an anisotropic model"
             )
-        grid = [[*head, dh, dw] for dh in row_offsets for dw in col_offsets]
-        return torch.tensor(grid, dtype=like.dtype, device=like.device)
+        dh, dw = (
+            torch.as_tensor(offsets, dtype=torch.float64).to(like.device, like.dtype)
+            for offsets in (row_offsets, col_offsets)
+        )
+        pairs = torch.cartesian_prod(dh, dw).view(-1, 2)
+        scale = torch.tensor(head, dtype=like.dtype, device=like.device).expand(len(pairs), -1)
+        return torch.cat([scale, pairs], dim=1)
 
 
 def widen_to_anisotropic(first_layer: torch.Tensor) -> torch.Tensor:
@@ -192,7 +198,7 @@ def official_meta_upscale(
     big_h, big_w = math.ceil(scales[0]), math.ceil(scales[1])
     rows, row_mask, row_offsets = _grid_axis(height, scales[0], big_h)
     cols, col_mask, col_offsets = _grid_axis(width, scales[1], big_w)
-    inputs = predictor.inputs(scales, row_offsets.tolist(), col_offsets.tolist(), features)
+    inputs = predictor.inputs(scales, row_offsets, col_offsets, features)
     weights = predictor(inputs)  # (big h * big w, O, C k k)
     unfolded = F.unfold(features, predictor.kernel, padding=predictor.kernel // 2)
     unfolded = unfolded.view(batch, -1, height, width)
