@@ -35,6 +35,7 @@ def test_slice_axis_and_scale_come_from_the_voxel_sizes():
     assert slice_axis(volume) == 2
     assert through_plane_scale(volume, 2) == 4
     assert through_plane_scale(volume, 2, 1.2) == 3
+    assert through_plane_scale(volume, 2, 0.7) == Fraction(36, 7)  # not 5.14 = 257/50
     with pytest.raises(InputError, match="no axis is thicker"):
         slice_axis(_volume(sizes=(1.0, 1.0, 1.05)))
     with pytest.raises(InputError, match="not finer"):
@@ -94,6 +95,8 @@ def test_evaluation_rows_cover_every_method(anisotropic):
     rows = evaluate_through_plane({"tiny": anisotropic, "bicubic": bicubic}, volume, [Fraction(2)])
     assert [r["method"] for r in rows] == ["tiny", "bicubic", "sinc"]
     assert all(np.isfinite(r["psnr"]) and 0 < r["ssim"] <= 1 for r in rows)
+    with pytest.raises(InputError, match="axis must be 0, 1 or 2 for a volume, got 5"):
+        evaluate_through_plane({"bicubic": bicubic}, volume, [Fraction(2)], axis=5)
 
 
 def test_bicubic_skip_reads_each_new_slice_at_its_exact_coordinate():

@@ -10,7 +10,7 @@ from pydicom.uid import ExplicitVRLittleEndian, JPEG2000Lossless, MRImageStorage
 
 from bioscope.errors import InputError
 from bioscope.io import read_volume, write_nifti
-from bioscope.io.volumes import describe_nifti, resampled_affine
+from bioscope.io.volumes import describe_nifti, rescaled_affine
 
 
 def nifti(path, data, affine):
@@ -184,7 +184,7 @@ def test_header_survives_a_resampled_write(tmp_path, stored_las, header_kept):
     volume = read_volume(stored_las(tmp_path / "in.nii.gz", data))
     assert volume.orientation == "RAS" and volume.disk_orientation == "LAS"
     enlarged = volume.data.repeat(2, axis=0).repeat(2, axis=1)  # in-plane x2 (axial slices)
-    affine = resampled_affine(volume.affine, 0.5, 2)
+    affine = rescaled_affine(volume.affine, [0.5, 0.5, 1.0])
     out = write_nifti(tmp_path / "out.nii.gz", enlarged, affine, like=volume.header)
     written = nib.load(out)
     header_kept(written)

@@ -38,7 +38,6 @@ from bioscope.io.volumes import (
     NIFTI_SUFFIXES,
     Volume,
     describe_nifti,
-    resampled_affine,
     rescaled_affine,
 )
 from bioscope.models.vgg import ENV
@@ -306,7 +305,8 @@ def run_degrade(args: argparse.Namespace) -> int:
         moved = np.moveaxis(volume.data, axis, 0)  # (slices, a, b): in-plane axes last
         lr = _low_resolution(moved, scale, args)
         data = np.moveaxis(lr, 0, axis)
-        affine = resampled_affine(volume.affine, float(scale), axis)
+        factors = [1.0 if i == axis else float(scale) for i in range(3)]
+        affine = rescaled_affine(volume.affine, factors)
         write_nifti(out, data, affine, like=volume.header)  # header and disk axis order kept
     else:
         lr = _low_resolution(volume.data, scale, args)

@@ -14,7 +14,6 @@ interpolation along the slice axis (the ``bicubic`` model with scales ``(s, 1)``
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,7 @@ from bioscope.data.intensity import mri_window
 from bioscope.data.slice_profile import Profile, thick_slices
 from bioscope.errors import InputError
 from bioscope.inference.superres import SRPredictor
-from bioscope.io.volumes import Volume, rescaled_affine
+from bioscope.io.volumes import Volume, check_axis, resampled
 from bioscope.metrics.superres import border, psnr, ssim
 
 SINC = "sinc"
@@ -65,17 +64,11 @@ def evaluate_through_plane(
     (``models`` with an anisotropic network, plus :data:`SINC`)."""
     if not volume.is_volume:
         raise InputError(f"{volume.source}: through-plane evaluation needs a 3-D volume")
-    axis %= 3
+    axis = check_axis(axis)
     rows = []
     for scale in scales:
         hr, lr = thick_slices(volume.data, scale, axis, profile)
-        factors = [float(scale) if i == axis else 1.0 for i in range(3)]
-        thick = replace(
-            volume,
-            data=lr,
-            affine=rescaled_affine(volume.affine, factors),
-            voxel_sizes=tuple(v * f for v, f in zip(volume.voxel_sizes, factors, strict=True)),
-        )
+        thick = resampled(volume, lr, [float(scale) if i == axis else 1.0 for i in range(3)])
         results = {
             name: model.upscale_through_plane(thick, scale, axis=axis).data
             for name, model in models.items()

@@ -30,7 +30,7 @@ from bioscope.geometry import Scales, parse_scale, sr_size
 from bioscope.inference.predictor import Predictor
 from bioscope.inference.spec import SRSpec, read_spec
 from bioscope.inference.window import SlidingWindow
-from bioscope.io.volumes import Volume, rescaled_affine
+from bioscope.io.volumes import Volume, check_axis, resampled
 from bioscope.models import create_model
 from bioscope.models.checkpoint import load_model, shipped_weights
 from bioscope.models.registry import model_task
@@ -187,7 +187,7 @@ class SRPredictor(Predictor):
         if not np.isfinite(data).all():
             raise InputError("the image holds NaN or infinite values")
         if data.ndim == 3:
-            axis = _slice_axis(axis)
+            axis = check_axis(axis)
         stored = volume.dtype if volume is not None else data.dtype
 
         def in_plane(unit: np.ndarray) -> np.ndarray:
@@ -200,7 +200,7 @@ class SRPredictor(Predictor):
             return out
         if not volume.is_volume:
             return replace(volume, data=out)
-        return _resampled(volume, out, [1.0 if i == axis else 1 / float(scale) for i in range(3)])
+        return resampled(volume, out, [1.0 if i == axis else 1 / float(scale) for i in range(3)])
 
     def upscale_through_plane(
         self,
@@ -231,7 +231,7 @@ class SRPredictor(Predictor):
         data = np.asarray(volume.data)
         if data.ndim != 3 or not np.isfinite(data).all():
             raise InputError(f"expected a finite 3-D volume, got shape {data.shape}")
-        axis = _slice_axis(axis)
+        axis = check_axis(axis)
 
         def across(unit: np.ndarray) -> np.ndarray:
             unit = np.moveaxis(unit, axis, -1)  # (A, B, Z)
@@ -243,7 +243,7 @@ class SRPredictor(Predictor):
             return np.moveaxis(fused, -1, axis)
 
         out = self._in_model_units(data, volume.dtype, clip, across)
-        return _resampled(volume, out, [1 / float(scale) if i == axis else 1.0 for i in range(3)])
+        return resampled(volume, out, [1 / float(scale) if i == axis else 1.0 for i in range(3)])
 
     def _in_model_units(
         self,
@@ -274,23 +274,3 @@ class SRPredictor(Predictor):
             yield from self.upscale_unit(chunk[:, None], scale)[:, 0].numpy()
             if progress is not None:
                 progress(len(chunk))
-
-
-def _resampled(volume: Volume, data: np.ndarray, factors: list[float]) -> Volume:
-    """``volume`` holding ``data``, its grid resampled by voxel-size ``factors`` per axis (affine
-    with pixel centres aligned, voxel sizes)."""
-    sizes = tuple(v * f for v, f in zip(volume.voxel_sizes, factors, strict=True))
-    return replace(
-        volume, data=data, affine=rescaled_affine(volume.affine, factors), voxel_sizes=sizes
-    )
-
-
-def _slice_axis(axis: int) -> int:
-    """A volume's slice axis as 0, 1 or 2 (``-1`` is 2).
-
-    Raises:
-        InputError: not an axis of a 3-D volume.
-    """
-    if not -3 <= axis < 3:
-        raise InputError(f"axis must be 0, 1 or 2 for a volume, got {axis}")
-    return axis % 3

@@ -10,7 +10,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from bioscope.errors import InputError
-from bioscope.geometry import parse_scale
+from bioscope.geometry import MAX_DENOMINATOR, parse_scale
 from bioscope.io.volumes import Volume
 
 #: A volume whose largest voxel side is less than this times its smallest has no thick-slice axis.
@@ -38,7 +38,8 @@ def slice_axis(volume: Volume) -> int:
 
 def through_plane_scale(volume: Volume, axis: int, target_mm: float | None = None) -> Fraction:
     """The scale that takes the spacing along ``axis`` to ``target_mm`` (default: the finest
-    in-plane spacing), as an exact fraction with denominator <= 100.
+    in-plane spacing), as the nearest fraction with a denominator of at most
+    :data:`~bioscope.geometry.MAX_DENOMINATOR` (5 mm to 0.9 mm: 50/9).
 
     Example:
         >>> import numpy as np
@@ -61,7 +62,7 @@ def through_plane_scale(volume: Volume, axis: int, target_mm: float | None = Non
             f"the slices are {spacing:g} mm apart already; a target of {target_mm:g} mm "
             "is not finer"
         )
-    return parse_scale(f"{spacing / target_mm:.2f}")
+    return parse_scale(Fraction(spacing / target_mm).limit_denominator(MAX_DENOMINATOR))
 
 
 def _check_volume(volume: Volume) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import nibabel as nib
@@ -317,17 +317,25 @@ def _looks_like_dicom(path: Path) -> bool:
         return handle.read(4) == b"DICM"
 
 
-def resampled_affine(affine: np.ndarray, factor: float, axis: int) -> np.ndarray:
-    """The affine after resampling the two axes other than ``axis`` by voxel-size ``factor``
-    (``s`` when shrinking by ``s``, ``1/s`` when enlarging), pixel centres aligned: new voxel
-    ``j`` sits at old voxel coordinate ``(j + 1/2) factor - 1/2``.
+def check_axis(axis: int) -> int:
+    """A volume's slice axis as 0, 1 or 2 (``-1`` is 2).
 
-    Example:
-        >>> resampled_affine(np.eye(4), 2.0, 2)[:3, 3].tolist()
-        [0.5, 0.5, 0.0]
+    Raises:
+        InputError: not an axis of a 3-D volume.
     """
-    factors = [1.0 if i == axis % 3 else float(factor) for i in range(3)]
-    return rescaled_affine(affine, factors)
+    if not -3 <= axis < 3:
+        raise InputError(f"axis must be 0, 1 or 2 for a volume, got {axis}")
+    return axis % 3
+
+
+def resampled(volume: Volume, data: np.ndarray, factors: Sequence[float]) -> Volume:
+    """``volume`` holding ``data``, its grid resampled by voxel-size ``factors`` per axis (``s``
+    where shrunk by ``s``, ``1/s`` where enlarged): affine with pixel centres aligned
+    (:func:`rescaled_affine`) and voxel sizes."""
+    sizes = tuple(v * f for v, f in zip(volume.voxel_sizes, factors, strict=True))
+    return replace(
+        volume, data=data, affine=rescaled_affine(volume.affine, factors), voxel_sizes=sizes
+    )
 
 
 def rescaled_affine(affine: np.ndarray, factors: Sequence[float]) -> np.ndarray:

@@ -18,6 +18,7 @@ from bioscope.device import resolve_device
 from bioscope.errors import InputError
 from bioscope.geometry import Scale, parse_scale
 from bioscope.inference.superres import SRPredictor
+from bioscope.io.volumes import check_axis
 from bioscope.napari import LayerData
 from bioscope.napari.placement import Placement, placement_for
 
@@ -63,18 +64,18 @@ def upscale_layer(
     if data.ndim not in (2, 3):
         raise InputError(f"expected a 2-D image or a 3-D volume, got shape {data.shape}")
     placement = placement_for(placement, data.ndim, name)
-    if data.ndim == 3 and not -3 <= axis < 3:
-        raise InputError(f"axis must be 0, 1 or 2 for a volume, got {axis}")
+    if data.ndim == 3:
+        axis = check_axis(axis)
     factor = parse_scale(scale)
     predictor = _sr_model(None if model is None else os.fspath(model), str(resolve_device(device)))
     if through_plane:
         if data.ndim != 3:
             raise InputError("across slices (through-plane) needs a 3-D volume")
-        result = upscale(data, factor, model=predictor, axis=axis % 3, through_plane=True)
-        enlarged = [axis % 3]
+        result = upscale(data, factor, model=predictor, axis=axis, through_plane=True)
+        enlarged = [axis]
     else:
         result = predictor.upscale(data, factor, axis=axis)
-        enlarged = (0, 1) if data.ndim == 2 else [i for i in range(3) if i != axis % 3]
+        enlarged = (0, 1) if data.ndim == 2 else [i for i in range(3) if i != axis]
     metadata = {"scale": str(factor), "model": predictor.name, "source": name}
     kwargs = {
         "name": f"{name} x{float(factor):g}",
