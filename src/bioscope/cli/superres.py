@@ -415,7 +415,7 @@ def _evaluate_through_plane(
     args: argparse.Namespace, models: dict[str, SRPredictor], scales: list[Fraction]
 ) -> int:
     """``sr evaluate --through-plane``: one table over every volume, scale and method."""
-    skipped = [name for name, model in models.items() if not model.supports_scales((2, 1))]
+    skipped = [name for name, model in models.items() if not model.anisotropic]
     for name in skipped:
         print(f"bioscope: note: {name} enlarges both axes by one scale; left out", file=sys.stderr)
     models = {name: model for name, model in models.items() if name not in skipped}

@@ -23,7 +23,7 @@ from typing import Literal
 import numpy as np
 from scipy import special
 
-from bioscope.data.degrade import along_axis
+from bioscope.data.degrade import along_axis, lr_size
 from bioscope.errors import InputError
 
 Profile = Literal["box", "gaussian"]
@@ -65,12 +65,7 @@ def thick_slices(
         InputError: an unknown profile, or the axis shorter than ``p``.
     """
     hr = np.asarray(hr, np.float64)
-    length = hr.shape[axis] // scale.numerator * scale.numerator
-    if length == 0:
-        raise InputError(
-            f"an axis of {hr.shape[axis]} slices is shorter than {scale.numerator}, the least "
-            f"scale {scale} needs"
-        )
+    length, _ = lr_size(hr.shape[axis], scale)
     cropped = np.take(hr, np.arange(length), axis=axis)
     lr = along_axis(slice_matrix(length, scale, profile), cropped, axis)
     return cropped.astype(np.float32), lr.astype(np.float32)

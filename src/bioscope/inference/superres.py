@@ -120,9 +120,15 @@ class SRPredictor(Predictor):
         fixed = getattr(self.net, "scale", None)
         return fixed is None or Fraction(fixed) == scale
 
+    @property
+    def anisotropic(self) -> bool:
+        """Whether the network takes unequal row and column scales (through-plane SR needs
+        that)."""
+        return bool(getattr(self.net, "anisotropic", False))
+
     def supports_scales(self, scales: Scales) -> bool:
         """Whether the network takes ``(s_h, s_w)``: equal scales, or an anisotropic network."""
-        return scales[0] == scales[1] or bool(getattr(self.net, "anisotropic", False))
+        return scales[0] == scales[1] or self.anisotropic
 
     def check_scale(self, value: float | str | Fraction, strict: bool = False) -> Fraction:
         """``value`` as an exact scale (see :func:`~bioscope.geometry.parse_scale`), refused if
@@ -222,7 +228,7 @@ class SRPredictor(Predictor):
         Raises:
             InputError: a model without an anisotropic head, or not a finite 3-D volume.
         """
-        if not self.supports_scales((Fraction(2), Fraction(1))):
+        if not self.anisotropic:
             raise InputError(
                 f"{self.source}: this model enlarges both axes of a plane by one scale; "
                 "through-plane SR needs an anisotropic Meta-SRGAN (the shipped model is one)"
