@@ -211,13 +211,12 @@ class SuperResTask(Task):
             for (prefix, kind), scale in itertools.product(through, self.val_scales):
                 pair = make_pair(hr_batch, scale, kind)
                 crop = border(float(scale))
-                for name, model in ((prefix, generator), (f"{prefix}bicubic_", None)):
-                    sr = (
-                        model(pair["lr"], pair["scale"])
-                        if model is not None
-                        else F.interpolate(pair["lr"], size=pair["hr"].shape[-2:], mode="bicubic")
-                    )
-                    sr = sr.clamp(0, 1)
+                outputs = {
+                    prefix: generator(pair["lr"], pair["scale"]),
+                    f"{prefix}bicubic_": self.bicubic(pair["lr"], pair["scale"]),
+                }
+                for name, out in outputs.items():
+                    sr = out.clamp(0, 1)
                     scores.setdefault(f"val_{name}psnr", []).extend(
                         psnr(sr, pair["hr"], crop=crop).tolist()
                     )
@@ -225,7 +224,7 @@ class SuperResTask(Task):
                         ssim(sr, pair["hr"], crop=crop).tolist()
                     )
                 if not prefix:
-                    l1 = F.l1_loss(generator(pair["lr"], scale), pair["hr"], reduction="none")
+                    l1 = F.l1_loss(outputs[prefix], pair["hr"], reduction="none")
                     scores.setdefault("val_loss", []).extend(l1.flatten(1).mean(1).tolist())
         return {k: float(np.mean(v)) for k, v in scores.items()}
 
