@@ -60,10 +60,32 @@ def test_segment_and_overrides(model):
     assert loose >= 0 and model.spec == before  # the loaded model is not changed
 
 
+def test_segmentation_is_segment_and_count_in_one_pass(model):
+    image, _ = nuclei_field(count=30, seed=5)
+    result = bioscope.segmentation(image, model=model, method="paper")
+    np.testing.assert_array_equal(
+        result.labels, bioscope.segment(image, model=model, method="paper")
+    )
+    assert result.count == bioscope.count(image, model=model, method="paper") == len(result.centres)
+    assert result.method == "paper" and result.maps.shape[1:] == image.shape
+
+
+def test_a_path_loads_one_shared_predictor(tmp_path):
+    from bioscope.api import shared_cell_model
+
+    path = shipped_weights("cells")
+    assert shared_cell_model(path, "cpu") is shared_cell_model(path, "cpu")
+    assert bioscope.load_cell_model(path, "cpu") is not bioscope.load_cell_model(path, "cpu")
+    with pytest.raises(InputError, match=r"missing\.safetensors"):
+        shared_cell_model(tmp_path / "missing.safetensors", "cpu")
+
+
 def test_empty_image_warns(model):
     noise = np.random.default_rng(0).normal(50, 2, (64, 64)).clip(0).astype(np.uint16)
     with pytest.warns(BioscopeWarning, match="looks empty"):
         bioscope.count(noise, model=model)
+    result = bioscope.segmentation(noise, model=model)  # the flag, not a warning
+    assert result.empty
 
 
 def test_upscale_accepts_every_spelling_of_a_scale():

@@ -1,7 +1,8 @@
 """bioscope: cell segmentation/counting and arbitrary-scale MRI super-resolution in PyTorch.
 
 The public API (imported on first use, so ``import bioscope`` stays light):
-:func:`segment`, :func:`count`, :func:`upscale`, :func:`load_cell_model`, :func:`load_sr_model`.
+:func:`segment`, :func:`count`, :func:`segmentation`, :func:`upscale`, :func:`load_cell_model`,
+:func:`load_sr_model`.
 """
 
 from importlib import import_module
@@ -13,7 +14,15 @@ try:
 except PackageNotFoundError:  # running from a source tree without installation
     __version__ = "0.0.0+unknown"
 
-__all__ = ["__version__", "count", "load_cell_model", "load_sr_model", "segment", "upscale"]
+__all__ = [
+    "__version__",
+    "count",
+    "load_cell_model",
+    "load_sr_model",
+    "segment",
+    "segmentation",
+    "upscale",
+]
 
 
 def __getattr__(name: str) -> Any:

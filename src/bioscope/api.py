@@ -1,8 +1,11 @@
 """The public Python API: segment, count and upscale in one call each.
 
 Each function builds (or takes) a predictor, the same one the command line uses, so a count from
-Python equals the count of ``bioscope cells count`` on the same file. For many calls, load the
-model once with :func:`load_cell_model` / :func:`load_sr_model` and pass it as ``model``.
+Python equals the count of ``bioscope cells count`` on the same file. Given a checkpoint path (or
+none), they share one predictor per path and device (:func:`shared_cell_model`,
+:func:`shared_sr_model`); for a predictor of your own, load it with :func:`load_cell_model` /
+:func:`load_sr_model` and pass it as ``model``. :func:`segmentation` gives labels, count,
+centres and probability maps from one pass.
 """
 
 from __future__ import annotations
@@ -36,6 +39,21 @@ def load_sr_model(path: PathLike | None = None, device: Device = "auto") -> SRPr
     return SRPredictor.from_checkpoint(path, device)
 
 
+def segmentation(
+    image: np.ndarray,
+    *,
+    model: CellPredictor | PathLike | None = None,
+    diameter: float | str | None = None,
+    threshold: float | None = None,
+    method: str | None = None,
+    device: Device = "auto",
+) -> Segmentation:
+    """Everything one pass over a 2-D image finds: labels, count, centres, the network's maps,
+    and whether the image looks empty (arguments as :func:`segment`)."""
+    predictor = model if isinstance(model, CellPredictor) else shared_cell_model(model, device)
+    return predictor.with_overrides(threshold, method).segment(np.asarray(image), diameter)
+
+
 def segment(
     image: np.ndarray,
     *,
@@ -45,7 +63,8 @@ def segment(
     method: str | None = None,
     device: Device = "auto",
 ) -> np.ndarray:
-    """Instance labels ``(H, W)`` (int32, 0 background) of the cells in a 2-D image.
+    """Instance labels ``(H, W)`` (int32, 0 background) of the cells in a 2-D image; a
+    :class:`~bioscope.errors.BioscopeWarning` when nothing in it stands above its noise.
 
     Args:
         image: grey ``(H, W)`` or RGB ``(H, W, 3)``, any dtype (a 12-bit camera's uint16 is fine).
@@ -56,7 +75,10 @@ def segment(
         method: counting method (default: the model's; see ``bioscope cells count --help``).
         device: ``auto``, ``cpu`` or ``cuda`` (ignored when ``model`` is a predictor).
     """
-    return _segmentation(image, model, diameter, threshold, method, device).labels
+    result = segmentation(
+        image, model=model, diameter=diameter, threshold=threshold, method=method, device=device
+    )
+    return _warned(result).labels
 
 
 def count(
@@ -68,8 +90,11 @@ def count(
     method: str | None = None,
     device: Device = "auto",
 ) -> int:
-    """Number of cells in a 2-D image (arguments as :func:`segment`)."""
-    return _segmentation(image, model, diameter, threshold, method, device).count
+    """Number of cells in a 2-D image (arguments and warning as :func:`segment`)."""
+    result = segmentation(
+        image, model=model, diameter=diameter, threshold=threshold, method=method, device=device
+    )
+    return _warned(result).count
 
 
 def upscale(
@@ -101,7 +126,7 @@ def upscale(
     Returns:
         float32, ``floor(s H) x floor(s W)`` per plane, in the input's units.
     """
-    predictor = model if isinstance(model, SRPredictor) else _sr(model, device)
+    predictor = model if isinstance(model, SRPredictor) else shared_sr_model(model, device)
     if isinstance(image, (str, os.PathLike)):
         image = read_volume(Path(image))
     if through_plane:
@@ -116,29 +141,23 @@ def _as_volume(data: np.ndarray) -> Volume:
     return Volume(data, (1.0,) * data.ndim, np.eye(4), "RAS", "array", str(data.dtype))
 
 
-def _segmentation(
-    image: np.ndarray,
-    model: CellPredictor | PathLike | None,
-    diameter: float | str | None,
-    threshold: float | None,
-    method: str | None,
-    device: Device,
-) -> Segmentation:
-    predictor = model if isinstance(model, CellPredictor) else _cells(model, device)
-    predictor = predictor.with_overrides(threshold, method)
-    result = predictor.segment(np.asarray(image), diameter)
+@lru_cache(maxsize=4)
+def shared_cell_model(path: PathLike | None = None, device: Device = "auto") -> CellPredictor:
+    """The cell predictor of checkpoint ``path`` on ``device``, loaded once and shared by every
+    caller that names the same path and device (the API's functions, the napari plugin)."""
+    return CellPredictor.from_checkpoint(path, device)
+
+
+@lru_cache(maxsize=4)
+def shared_sr_model(path: PathLike | None = None, device: Device = "auto") -> SRPredictor:
+    """The SR predictor of checkpoint ``path`` on ``device``, loaded once and shared (as
+    :func:`shared_cell_model`)."""
+    return SRPredictor.from_checkpoint(path, device)
+
+
+def _warned(result: Segmentation) -> Segmentation:
     if result.empty:
         warnings.warn(
             "the image looks empty: nothing in it stands above its noise", BioscopeWarning, 3
         )
     return result
-
-
-@lru_cache(maxsize=4)
-def _cells(path: PathLike | None, device: Device) -> CellPredictor:
-    return CellPredictor.from_checkpoint(path, device)
-
-
-@lru_cache(maxsize=4)
-def _sr(path: PathLike | None, device: Device) -> SRPredictor:
-    return SRPredictor.from_checkpoint(path, device)

@@ -1,28 +1,20 @@
 """Segment and count the nuclei of a 2-D image as napari layer data: labels and centroids.
 
-The plain function behind the cells widget. It segments through the one front door,
-:class:`~bioscope.inference.cells.CellPredictor` (loaded once per model and device), so its count
-equals ``bioscope.count`` and ``bioscope cells count`` on the same image.
+The plain function behind the cells widget. It segments through :func:`bioscope.api.segmentation`
+with the API's shared predictor (loaded once per model and device), so its count equals
+``bioscope.count`` and ``bioscope cells count`` on the same image.
 """
 
 from __future__ import annotations
 
 import os
-from functools import lru_cache
 
 import numpy as np
 
-from bioscope.api import load_cell_model
-from bioscope.device import resolve_device
-from bioscope.inference.cells import CellPredictor, Diameter
+from bioscope.api import segmentation, shared_cell_model
+from bioscope.inference.cells import Diameter
 from bioscope.napari import LayerData
 from bioscope.napari.placement import Placement, placement_for
-
-
-@lru_cache(maxsize=4)
-def _cell_model(model: str | None, device: str) -> CellPredictor:
-    """The cell predictor of checkpoint ``model`` (``None``: shipped) on ``device``, loaded once."""
-    return load_cell_model(model, device)
 
 
 def segment_cells(
@@ -58,11 +50,14 @@ def segment_cells(
     """
     image = np.asarray(image)
     placement = placement_for(placement, 2, name)
-    predictor = _cell_model(
-        None if model is None else os.fspath(model), str(resolve_device(device))
+    predictor = shared_cell_model(model, device)
+    result = segmentation(
+        image,
+        model=predictor,
+        diameter=None if diameter in (0, "0", "") else diameter,
+        threshold=threshold,
+        method=method,
     )
-    predictor = predictor.with_overrides(threshold, method)
-    result = predictor.segment(image, None if diameter in (0, "0", "") else diameter)
     summary = {
         "count": result.count,
         "method": result.method,

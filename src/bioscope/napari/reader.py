@@ -3,19 +3,22 @@
 Volumes are read by :func:`~bioscope.io.volumes.read_volume`, so napari shows the same canonical
 voxels the command line processes (axis 0 left->right, 1 posterior->anterior, 2
 inferior->superior). An axis-aligned affine becomes the layer's ``scale`` (voxel sizes) and
-``translate`` (the world position of voxel 0); an oblique one is passed as the layer's ``affine``.
+``translate`` (the world position of voxel 0); an oblique one is passed as the layer's ``affine``
+(with unit scale): a :class:`~bioscope.napari.placement.Placement` either way.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from bioscope.io.volumes import NIFTI_SUFFIXES, Volume, read_volume
 from bioscope.napari import LayerData
+from bioscope.napari.placement import Placement
 
 PathOrPaths = str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
 
@@ -42,12 +45,10 @@ def volume_layer(volume: Volume, name: str | None = None) -> LayerData:
     affine = np.asarray(volume.affine, float)
     linear = affine[:3, :3]
     if np.allclose(linear, np.diag(np.diag(linear))):
-        placed = {
-            "scale": tuple(float(v) for v in np.diag(linear)),
-            "translate": tuple(float(v) for v in affine[:3, 3]),
-        }
+        scale, translate = np.diag(linear), affine[:3, 3]
+        placement = Placement(tuple(map(float, scale)), tuple(map(float, translate)))
     else:
-        placed = {"affine": affine}
+        placement = replace(Placement.unit(3), affine=affine)
     metadata = {
         "source": volume.source,
         "orientation": volume.orientation,
@@ -58,7 +59,7 @@ def volume_layer(volume: Volume, name: str | None = None) -> LayerData:
         "name": name or _stem(volume.source),
         "colormap": "gray",
         "metadata": metadata,
-        **placed,
+        **placement.kwargs(),
     }
     return volume.data, kwargs, "image"
 

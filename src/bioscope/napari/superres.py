@@ -1,32 +1,24 @@
 """Super-resolve a 2-D image or a 3-D volume (in-plane, or across its slices) as napari layer
 data, placed in the world.
 
-The plain function behind the super-resolution widget. It upscales through the one front door,
-:class:`~bioscope.inference.superres.SRPredictor` (loaded once per model and device), and places
+The plain function behind the super-resolution widget. It upscales through
+:func:`bioscope.api.upscale` with the API's shared predictor (loaded once per model and device),
+and places
 the result with :meth:`~bioscope.napari.placement.Placement.enlarged`, so it overlays the input.
 """
 
 from __future__ import annotations
 
 import os
-from functools import lru_cache
 
 import numpy as np
 
-from bioscope.api import load_sr_model, upscale
-from bioscope.device import resolve_device
+from bioscope.api import shared_sr_model, upscale
 from bioscope.errors import InputError
 from bioscope.geometry import Scale, parse_scale
-from bioscope.inference.superres import SRPredictor
 from bioscope.io.volumes import check_axis
 from bioscope.napari import LayerData
 from bioscope.napari.placement import Placement, placement_for
-
-
-@lru_cache(maxsize=4)
-def _sr_model(model: str | None, device: str) -> SRPredictor:
-    """The SR predictor of checkpoint ``model`` (``None``: shipped) on ``device``, loaded once."""
-    return load_sr_model(model, device)
 
 
 def upscale_layer(
@@ -67,14 +59,13 @@ def upscale_layer(
     if data.ndim == 3:
         axis = check_axis(axis)
     factor = parse_scale(scale)
-    predictor = _sr_model(None if model is None else os.fspath(model), str(resolve_device(device)))
+    if through_plane and data.ndim != 3:
+        raise InputError("across slices (through-plane) needs a 3-D volume")
+    predictor = shared_sr_model(model, device)
+    result = upscale(data, factor, model=predictor, axis=axis, through_plane=through_plane)
     if through_plane:
-        if data.ndim != 3:
-            raise InputError("across slices (through-plane) needs a 3-D volume")
-        result = upscale(data, factor, model=predictor, axis=axis, through_plane=True)
         enlarged = [axis]
     else:
-        result = predictor.upscale(data, factor, axis=axis)
         enlarged = (0, 1) if data.ndim == 2 else [i for i in range(3) if i != axis]
     metadata = {"scale": str(factor), "model": predictor.name, "source": name}
     kwargs = {
