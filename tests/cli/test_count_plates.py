@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+import torch
 
 from bioscope.cli.main import main
 from bioscope.inference.cells import CellPredictor
@@ -139,3 +140,23 @@ def test_without_dask_the_error_names_the_extra(cli, plate, tmp_path, monkeypatc
     assert result.stderr.strip() == (
         "bioscope: error: --dask needs Dask's distributed scheduler: pip install 'bioscope[dask]'"
     )
+
+
+def test_on_dask_the_parent_loads_the_model_on_the_cpu(cli, plate, tmp_path, monkeypatch):
+    """Workers build their own predictors; the parent needs only the spec, so holds no GPU copy
+    (and needs no GPU when the workers are elsewhere)."""
+    devices = []
+    load = CellPredictor.from_checkpoint.__func__
+
+    def recording(cls, path=None, device="auto", **kwargs):
+        devices.append(device)
+        return load(cls, path, device, **kwargs)
+
+    monkeypatch.setattr(CellPredictor, "from_checkpoint", classmethod(recording))
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    out = tmp_path / "counts.csv"
+    cli("cells", "count", str(plate), "--device", "auto", "-o", str(out), "--dask", "tcp://x:1")
+    assert devices == ["cpu"]
+    if not torch.cuda.is_available():  # a local cluster's workers are here: checked up front
+        result = cli("cells", "count", str(plate), "--device", "cuda", "-o", str(out), "--dask")
+        assert "no CUDA GPU is available here" in result.stderr and not out.exists()

@@ -28,7 +28,7 @@ from bioscope.counting import METHODS
 from bioscope.data.bbbc005 import IMAGES_DIR, index_bbbc005
 from bioscope.data.cells import CellPair, pairs_from_folders
 from bioscope.data.real_nuclei import SOURCES, extract_source, is_source
-from bioscope.device import DEVICES
+from bioscope.device import DEVICES, resolve_device
 from bioscope.errors import BioscopeError, InputError
 from bioscope.evaluate.cells import evaluate_cells, summarise
 from bioscope.evaluate.folder import evaluate_folder, summarise_folder
@@ -185,14 +185,18 @@ def _model_options(parser: argparse.ArgumentParser, several: bool = False) -> No
     )
 
 
-def _predictor(args: argparse.Namespace) -> tuple[CellPredictor, list[str]]:
+def _predictor(
+    args: argparse.Namespace, device: str | None = None
+) -> tuple[CellPredictor, list[str]]:
+    """The predictor the arguments ask for, on ``device`` (default: ``--device``), and the
+    counting methods to run."""
     methods = args.method.split(",") if args.method else []
     unknown = [m for m in methods if m not in METHODS]
     if unknown:
         raise InputError(f"unknown counting method {unknown[0]!r}; known: {', '.join(METHODS)}")
     predictor = CellPredictor.from_checkpoint(
         args.model,
-        args.device,
+        device or args.device,
         threshold=args.threshold,
         method=methods[0] if methods else None,
         mode=args.mode,
@@ -284,7 +288,10 @@ def run_count(args: argparse.Namespace) -> int:
     counted (here or on Dask) and put in input order at the end; with ``--resume`` only the
     images the CSV lacks are counted."""
     images = _images(args)
-    predictor, _ = _predictor(args)
+    if args.dask == "":  # a local cluster: its workers use this machine's devices
+        resolve_device(args.device)
+    # on Dask the workers build their own predictors; here only its spec is needed
+    predictor, _ = _predictor(args, "cpu" if args.dask is not None else None)
     with CountTable(
         args.out,
         [str(p) for p in images],
