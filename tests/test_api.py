@@ -6,6 +6,7 @@ import csv
 
 import numpy as np
 import pytest
+import torch
 
 import bioscope
 from bioscope.errors import BioscopeWarning, InputError
@@ -74,7 +75,9 @@ def test_a_path_loads_one_shared_predictor(tmp_path):
     from bioscope.api import shared_cell_model
 
     path = shipped_weights("cells")
-    assert shared_cell_model(path, "cpu") is shared_cell_model(path, "cpu")
+    assert shared_cell_model(path, "cpu") is shared_cell_model(str(path), "cpu")
+    if not torch.cuda.is_available():
+        assert shared_cell_model(path, "auto") is shared_cell_model(path, "cpu")
     assert bioscope.load_cell_model(path, "cpu") is not bioscope.load_cell_model(path, "cpu")
     with pytest.raises(InputError, match=r"missing\.safetensors"):
         shared_cell_model(tmp_path / "missing.safetensors", "cpu")

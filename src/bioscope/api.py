@@ -15,10 +15,12 @@ import warnings
 from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import torch
 
+from bioscope.device import resolve_device
 from bioscope.errors import BioscopeWarning
 from bioscope.inference.cells import CellPredictor, Segmentation
 from bioscope.inference.superres import SRPredictor
@@ -26,6 +28,7 @@ from bioscope.io.volumes import Volume, read_volume
 
 PathLike = str | os.PathLike[str]
 Device = str | torch.device | None
+AnyPredictor = TypeVar("AnyPredictor", CellPredictor, SRPredictor)
 
 
 def load_cell_model(path: PathLike | None = None, device: Device = "auto") -> CellPredictor:
@@ -141,18 +144,27 @@ def _as_volume(data: np.ndarray) -> Volume:
     return Volume(data, (1.0,) * data.ndim, np.eye(4), "RAS", "array", str(data.dtype))
 
 
-@lru_cache(maxsize=4)
 def shared_cell_model(path: PathLike | None = None, device: Device = "auto") -> CellPredictor:
     """The cell predictor of checkpoint ``path`` on ``device``, loaded once and shared by every
-    caller that names the same path and device (the API's functions, the napari plugin)."""
-    return CellPredictor.from_checkpoint(path, device)
+    caller that names the same file and device (the API's functions, the napari plugin):
+    ``"auto"`` and the device it resolves to, a ``str`` and a ``Path``, are one key."""
+    return _shared(CellPredictor, *_key(path, device))
 
 
-@lru_cache(maxsize=4)
 def shared_sr_model(path: PathLike | None = None, device: Device = "auto") -> SRPredictor:
-    """The SR predictor of checkpoint ``path`` on ``device``, loaded once and shared (as
-    :func:`shared_cell_model`)."""
-    return SRPredictor.from_checkpoint(path, device)
+    """The SR predictor of checkpoint (or model name) ``path`` on ``device``, loaded once and
+    shared (as :func:`shared_cell_model`)."""
+    return _shared(SRPredictor, *_key(path, device))
+
+
+def _key(path: PathLike | None, device: Device) -> tuple[str | None, str]:
+    """``path`` and ``device`` as the cache knows them (a bad device is refused here)."""
+    return None if path is None else os.fspath(path), str(resolve_device(device))
+
+
+@lru_cache(maxsize=8)
+def _shared(kind: type[AnyPredictor], path: str | None, device: str) -> AnyPredictor:
+    return kind.from_checkpoint(path, device)
 
 
 def _warned(result: Segmentation) -> Segmentation:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from bioscope.cli.args import add_out
 from bioscope.inference.formats import BIOIMAGEIO, FORMATS, sidecar_path
+from bioscope.inference.formats.choices import BIOIMAGEIO_HINT, ONNX_HINT
 
 
 def add_export_arguments(parser: argparse.ArgumentParser) -> None:
@@ -23,9 +24,9 @@ def add_export_arguments(parser: argparse.ArgumentParser) -> None:
         "--format",
         choices=tuple(FORMATS),
         default="safetensors",
-        help="safetensors (weights, .safetensors; default), torchscript (.pt), onnx (.onnx) "
-        "or bioimageio (a bioimage.io model package, .zip; needs pip install "
-        "'bioscope[bioimageio]')",
+        help="safetensors (weights; default), torchscript, onnx (needs "
+        f"{ONNX_HINT}) or bioimageio (a bioimage.io model package; needs {BIOIMAGEIO_HINT}); "
+        "file endings: " + ", ".join(f"{k} {v}" for k, v in FORMATS.items()),
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from bioscope.errors import InputError
-from bioscope.geometry import MAX_DENOMINATOR, parse_scale
+from bioscope.geometry import parse_scale
 from bioscope.io.volumes import Volume
 
 #: A volume whose largest voxel side is less than this times its smallest has no thick-slice axis.
@@ -62,7 +62,7 @@ def through_plane_scale(volume: Volume, axis: int, target_mm: float | None = Non
             f"the slices are {spacing:g} mm apart already; a target of {target_mm:g} mm "
             "is not finer"
         )
-    return parse_scale(Fraction(spacing / target_mm).limit_denominator(MAX_DENOMINATOR))
+    return parse_scale(float(spacing / target_mm))
 
 
 def _check_volume(volume: Volume) -> None:

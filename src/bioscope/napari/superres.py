@@ -3,8 +3,8 @@ data, placed in the world.
 
 The plain function behind the super-resolution widget. It upscales through
 :func:`bioscope.api.upscale` with the API's shared predictor (loaded once per model and device),
-and places
-the result with :meth:`~bioscope.napari.placement.Placement.enlarged`, so it overlays the input.
+and places the result with :meth:`~bioscope.napari.placement.Placement.enlarged`, so it
+overlays the input.
 """
 
 from __future__ import annotations

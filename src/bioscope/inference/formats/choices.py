@@ -7,7 +7,6 @@ import os
 from pathlib import Path
 
 from bioscope.errors import InputError
-from bioscope.inference.formats.writers import require_onnx
 
 #: The format of a bioimage.io model package (:mod:`~bioscope.inference.formats.bioimageio`).
 BIOIMAGEIO = "bioimageio"
@@ -18,6 +17,8 @@ FORMATS = {
     "onnx": ".onnx",
     BIOIMAGEIO: ".zip",
 }
+#: What ``pip`` installs for ONNX export and checks.
+ONNX_HINT = "pip install 'bioscope[export]'"
 #: What ``pip`` installs for bioimage.io packaging and testing.
 BIOIMAGEIO_HINT = "pip install 'bioscope[bioimageio]'"
 
@@ -25,6 +26,17 @@ BIOIMAGEIO_HINT = "pip install 'bioscope[bioimageio]'"
 def sidecar_path(path: str | os.PathLike[str]) -> Path:
     """Where the JSON sidecar of exported file ``path`` goes: ``<path>.json``."""
     return Path(f"{os.fspath(path)}.json")
+
+
+def require_onnx() -> None:
+    """Raise :class:`InputError` unless the packages ONNX export needs are importable."""
+    for package in ("onnx", "onnxscript"):
+        try:
+            __import__(package)
+        except ImportError as exc:
+            raise InputError(
+                f"ONNX export needs the {package!r} package, which is not installed: {ONNX_HINT}"
+            ) from exc
 
 
 def require_bioimageio() -> None:

@@ -1,4 +1,6 @@
-"""``cells export`` and ``sr export`` in other formats: the graph, and a JSON sidecar beside it.
+"""``cells export`` and ``sr export`` in every format: weights (safetensors), a graph
+(TorchScript, ONNX) with a JSON sidecar beside it, or a bioimage.io package
+(:mod:`~bioscope.inference.formats.bioimageio`).
 
 The sidecar (``<file>.json``) holds the checkpoint's inference spec
 (:func:`~bioscope.inference.spec.spec_to_dict`), the input and output names, shapes and what
@@ -88,13 +90,15 @@ def export_sr_model(
             outside the model's trained range, not an SR checkpoint, ONNX or bioimage.io
             packages missing, or the written file does not reproduce PyTorch's output.
     """
+    if fmt == "safetensors" and scale is not None:
+        raise InputError(
+            "--scale is for --format torchscript, onnx or bioimageio (weights take any)"
+        )
+    if fmt != "safetensors" and scale is None:
+        raise InputError(f"--format {fmt} exports one scale per file: give --scale, e.g. 2")
     check_format(fmt, out)
     if fmt == "safetensors":
-        if scale is not None:
-            raise InputError("--scale is for --format torchscript or onnx (weights take any)")
         return export_weights(checkpoint, out, "superres")
-    if scale is None:
-        raise InputError(f"--format {fmt} exports one scale per file: give --scale, e.g. 2")
     if fmt == BIOIMAGEIO:
         return package_sr_model(checkpoint, out, scale)
     predictor = SRPredictor.from_checkpoint(checkpoint, "cpu")

@@ -22,23 +22,11 @@ import torch
 from torch import nn
 
 from bioscope.errors import InputError
+from bioscope.inference.formats.choices import require_onnx
 from bioscope.io.atomic import atomic_path
 
 #: ONNX opset of exported files (IR version 10: onnxruntime 1.17 and later).
 OPSET = 20
-#: What ``pip`` installs for ONNX export and checks.
-EXTRA_HINT = "pip install 'bioscope[export]'"
-
-
-def require_onnx() -> None:
-    """Raise :class:`InputError` unless the packages ONNX export needs are importable."""
-    for package in ("onnx", "onnxscript"):
-        try:
-            __import__(package)
-        except ImportError as exc:
-            raise InputError(
-                f"ONNX export needs the {package!r} package, which is not installed: {EXTRA_HINT}"
-            ) from exc
 
 
 @contextlib.contextmanager
