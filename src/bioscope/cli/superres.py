@@ -295,17 +295,15 @@ def run_degrade(args: argparse.Namespace) -> int:
     volume = read_volume(args.input, args.volume)
     out = args.out
     check_written(out, volume, "keep")
-    if volume.is_volume and args.kind in SLICE_PROFILES:  # thick slices along --axis
+    if volume.is_volume:
         axis = AXES[args.axis]
-        data = _low_resolution(volume.data, scale, args, axis)
-        factors = [float(scale) if i == axis else 1.0 for i in range(3)]
-        write_nifti(out, data, rescaled_affine(volume.affine, factors), like=volume.header)
-    elif volume.is_volume:
-        axis = AXES[args.axis]
-        moved = np.moveaxis(volume.data, axis, 0)  # (slices, a, b): in-plane axes last
-        lr = _low_resolution(moved, scale, args)
-        data = np.moveaxis(lr, 0, axis)
-        factors = [1.0 if i == axis else float(scale) for i in range(3)]
+        if args.kind in SLICE_PROFILES:  # thick slices along --axis
+            data = _low_resolution(volume.data, scale, args, axis)
+            factors = [float(scale) if i == axis else 1.0 for i in range(3)]
+        else:
+            moved = np.moveaxis(volume.data, axis, 0)  # (slices, a, b): in-plane axes last
+            data = np.moveaxis(_low_resolution(moved, scale, args), 0, axis)
+            factors = [1.0 if i == axis else float(scale) for i in range(3)]
         affine = rescaled_affine(volume.affine, factors)
         write_nifti(out, data, affine, like=volume.header)  # header and disk axis order kept
     else:
