@@ -126,6 +126,40 @@ def test_dicom_series_is_sorted_and_rescaled(tmp_path):
     np.testing.assert_allclose(volume.data, expected)
 
 
+def test_dicom_affine_starts_at_the_first_slice_in_space_and_each_slice_is_rescaled(tmp_path):
+    series = generate_uid()
+    for i in range(4):  # files 0..3 at z = 6, 4, 2, 0, each with its own slope
+        plane = np.full((4, 6), 100, np.uint16)
+        dicom_slice(tmp_path / f"{i}.dcm", plane, z=2.0 * (3 - i), series=series, slope=i + 1)
+    volume = read_volume(tmp_path)
+    assert volume.affine[2, 3] == 0.0 and volume.affine[2, 2] == 2.0  # from z = 0, step 2
+    # slice k (z = 2k) is file 3 - k, slope 4 - k: 100 * (4 - k) - 10
+    assert volume.data[0, 0].tolist() == [390.0, 290.0, 190.0, 90.0]
+
+
+@pytest.mark.parametrize(
+    ("positions", "message"),
+    [
+        ([0, 2, 4, 10, 12], r"not evenly spaced \(steps of 2 to 6 mm\)"),
+        ([0, 0, 0], "two slices lie at one position"),
+    ],
+)
+def test_dicom_series_with_gaps_or_repeats_is_refused(tmp_path, positions, message):
+    series = generate_uid()
+    for i, z in enumerate(positions):
+        dicom_slice(tmp_path / f"{i}.dcm", np.zeros((4, 4)), z=float(z), series=series)
+    with pytest.raises(InputError, match=message):
+        read_volume(tmp_path)
+
+
+def test_dicom_slices_of_different_sizes_are_refused(tmp_path):
+    series = generate_uid()
+    dicom_slice(tmp_path / "0.dcm", np.zeros((4, 4)), z=0.0, series=series)
+    dicom_slice(tmp_path / "1.dcm", np.zeros((4, 6)), z=2.0, series=series)
+    with pytest.raises(InputError, match=r"differ in size \(4 x 4, 4 x 6\)"):
+        read_volume(tmp_path)
+
+
 def test_dicom_multiframe(tmp_path):
     stack = np.arange(3 * 4 * 5, dtype=np.uint16).reshape(3, 4, 5)
     path = dicom_slice(

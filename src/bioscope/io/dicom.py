@@ -15,26 +15,40 @@ _LPS_TO_RAS = np.diag([-1.0, -1.0, 1.0, 1.0])
 
 def read_dicom(path: Path) -> tuple[np.ndarray, np.ndarray, str]:
     """Read DICOM pixels as float32 ``(columns, rows, slices)`` with a RAS affine and the stored
-    pixel type; rescale slope and intercept are applied."""
+    pixel type; each slice's rescale slope and intercept are applied, and the affine starts at
+    the first slice in space (not in file order).
+
+    Raises:
+        InputError: unreadable files, several series, slices of different sizes, or slice
+            positions that repeat or are unevenly spaced (gaps, mixed acquisitions).
+    """
     datasets = _series(path) if path.is_dir() else [_read(path)]
-    first = datasets[0]
-    frames = int(getattr(first, "NumberOfFrames", 1) or 1)
-    if len(datasets) == 1 and frames > 1:
-        pixels = _pixels(first, path)  # (frames, rows, cols)
-        spacing = float(
-            getattr(first, "SpacingBetweenSlices", 0) or getattr(first, "SliceThickness", 1) or 1
-        )
-        stack = pixels
+    if len(datasets) == 1:
+        first = datasets[0]
+        pixels = _pixels(first, path)
+        frames = int(getattr(first, "NumberOfFrames", 1) or 1)
+        volume = _rescaled(pixels if frames > 1 else pixels[None], first)
+        spacing = _tag_spacing(first)
     else:
         datasets = _sort_by_position(datasets)
-        stack = np.stack([_pixels(ds, path) for ds in datasets])
-        spacing = _slice_spacing(datasets)
-    dtype = _stored_dtype(first)
-    slope = float(getattr(first, "RescaleSlope", 1) or 1)
-    intercept = float(getattr(first, "RescaleIntercept", 0) or 0)
-    volume = stack.astype(np.float32) * slope + intercept  # (slices, rows, cols)
-    affine = _affine(first, spacing)
-    return np.ascontiguousarray(volume.transpose(2, 1, 0)), affine, dtype
+        first = datasets[0]
+        slices = [_pixels(ds, path) for ds in datasets]
+        sizes = {plane.shape for plane in slices}
+        if len(sizes) > 1:
+            shown = ", ".join(" x ".join(map(str, size)) for size in sorted(sizes))
+            raise InputError(f"{path}: the slices differ in size ({shown}): not one series")
+        pairs = zip(slices, datasets, strict=True)
+        volume = np.stack([_rescaled(plane, ds) for plane, ds in pairs])
+        spacing = _slice_spacing(datasets, path)
+    affine = _affine(first, spacing)  # (slices, rows, cols) -> (cols, rows, slices) below
+    return np.ascontiguousarray(volume.transpose(2, 1, 0)), affine, _stored_dtype(first)
+
+
+def _rescaled(pixels: np.ndarray, ds: pydicom.Dataset) -> np.ndarray:
+    """Stored values to real ones by ``ds``'s rescale slope and intercept, float32."""
+    slope = float(getattr(ds, "RescaleSlope", 1) or 1)
+    intercept = float(getattr(ds, "RescaleIntercept", 0) or 0)
+    return pixels.astype(np.float32) * slope + intercept
 
 
 def _read(path: Path) -> pydicom.Dataset:
@@ -95,19 +109,37 @@ def _sort_by_position(datasets: list[pydicom.Dataset]) -> list[pydicom.Dataset]:
     return sorted(datasets, key=lambda ds: int(getattr(ds, "InstanceNumber", 0)))
 
 
-def _slice_spacing(datasets: list[pydicom.Dataset]) -> float:
-    if len(datasets) > 1 and all(hasattr(ds, "ImagePositionPatient") for ds in datasets):
-        normal = _normal(datasets[0])
-        positions = [
-            float(np.dot(normal, np.asarray(ds.ImagePositionPatient, float))) for ds in datasets
-        ]
-        steps = np.diff(positions)
-        if np.allclose(steps, steps[0], rtol=1e-3, atol=1e-3) and steps[0] > 0:
-            return float(steps[0])
-    first = datasets[0]
-    return float(
-        getattr(first, "SpacingBetweenSlices", 0) or getattr(first, "SliceThickness", 1) or 1
+def _slice_spacing(datasets: list[pydicom.Dataset], path: Path) -> float:
+    """The step between slices sorted by position, checked to be one step; from the tags
+    without positions.
+
+    Raises:
+        InputError: two slices at one position, or uneven steps.
+    """
+    if not all(hasattr(ds, "ImagePositionPatient") for ds in datasets):
+        return _tag_spacing(datasets[0])
+    normal = _normal(datasets[0])
+    positions = np.array(
+        [float(np.dot(normal, np.asarray(ds.ImagePositionPatient, float))) for ds in datasets]
     )
+    steps = np.diff(positions)
+    if steps.min() < 1e-3:
+        at = positions[1:][steps < 1e-3][0]
+        raise InputError(
+            f"{path}: two slices lie at one position ({at:g} mm along the slice normal): "
+            "several echoes, time points or stacks in one series; put each in its own folder"
+        )
+    if not np.allclose(steps, steps[0], rtol=1e-3, atol=1e-3):
+        raise InputError(
+            f"{path}: the slices are not evenly spaced (steps of {steps.min():g} to "
+            f"{steps.max():g} mm): a gap or a mixed series, which one volume grid cannot hold"
+        )
+    return float(steps[0])
+
+
+def _tag_spacing(ds: pydicom.Dataset) -> float:
+    """Slice spacing from the tags: SpacingBetweenSlices, else SliceThickness, else 1."""
+    return float(getattr(ds, "SpacingBetweenSlices", 0) or getattr(ds, "SliceThickness", 1) or 1)
 
 
 def _affine(ds: pydicom.Dataset, spacing: float) -> np.ndarray:
