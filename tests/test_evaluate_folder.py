@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from bioscope.evaluate.folder import _scores
+from bioscope.data.cells import CellPair
+from bioscope.errors import InputError
+from bioscope.evaluate.folder import _scores, evaluate_folder
+from bioscope.inference.cells import CellPredictor
+from bioscope.io import write_image
 
 
 def _disc(shape: tuple[int, int], y: int, x: int, r: int = 6) -> np.ndarray:
@@ -32,3 +37,21 @@ def test_objects_on_no_label_are_told_apart_by_brightness():
     assert scores["unlabelled_m"] == 2 and scores["unlabelled_bright_m"] == 1
     assert scores["foreground_iou_labelled_m"] == 1.0
     assert abs(scores["foreground_iou_m"] - 3 / 5) < 1e-6
+
+
+@pytest.mark.parametrize(
+    ("mask", "message"),
+    [
+        (np.array([[0, -1], [-2, 0]] * 4, np.int16).repeat(4, 1), r"negative values \(-2\)"),
+        (np.zeros((4, 4), np.uint16), r"shape \(4, 4\) does not match its image .* \(8, 8\)"),
+    ],
+)
+def test_a_bad_mask_is_refused_naming_its_file(tmp_path, mask, message):
+    image = np.zeros((8, 8), np.uint8)
+    image[2:6, 2:6] = 200
+    pair = CellPair(
+        write_image(tmp_path / "a.tif", image), write_image(tmp_path / "a_masks.tif", mask)
+    )
+    predictor = CellPredictor.from_checkpoint(device="cpu", method="classic")
+    with pytest.raises(InputError, match=f"a_masks.tif: {message}"):
+        evaluate_folder(predictor, [pair], ["classic"], diameter=4)

@@ -6,7 +6,7 @@ import nibabel as nib
 import numpy as np
 import pytest
 
-from bioscope.io import read_volume, write_nifti
+from bioscope.io import read_image, read_volume, write_image, write_nifti
 
 
 def test_inspect_json(cli, tmp_path):
@@ -276,3 +276,22 @@ def test_evaluate_through_plane_writes_a_table(cli, tmp_path, sr_anisotropic_che
     assert result.returncode == 0, result.stderr
     rows = json.loads((tmp_path / "eval" / "metrics.json").read_text())["rows"]
     assert [r["method"] for r in rows] == ["meta-srgan-tiny", "bicubic", "sinc"]
+
+
+def test_an_int16_image_stays_int16_and_an_unwritable_type_is_refused_first(
+    cli, tmp_path, sr_checkpoint, monkeypatch
+):
+    """A CT-like int16 TIFF is written back as int16; a float image asked to go to PNG is
+    refused before any computing."""
+    from bioscope.inference.superres import SRPredictor
+
+    image = (np.random.default_rng(0).random((12, 14)) * 2000 - 1000).astype(np.int16)
+    source = write_image(tmp_path / "ct.tif", image)
+    upscale = ["sr", "upscale", str(source), "--scale", "2", "--model", str(sr_checkpoint)]
+    result = cli(*upscale, "-o", str(tmp_path / "up.tif"))
+    assert result.returncode == 0, result.stderr
+    assert read_image(tmp_path / "up.tif").dtype == np.int16
+    monkeypatch.setattr(SRPredictor, "upscale", lambda *a, **k: pytest.fail("computed"))
+    png = cli(*upscale, "-o", str(tmp_path / "up.png"))
+    assert png.returncode == 1 and "cannot write dtype int16 as .png" in png.stderr
+    assert "write .npy, or .tif with --dtype float32" in png.stderr

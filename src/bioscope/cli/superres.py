@@ -33,7 +33,7 @@ from bioscope.inference.superres import SRPredictor
 from bioscope.inference.through_plane import slice_axis, through_plane_scale
 from bioscope.io import IMAGE_SUFFIXES, read_volume, write_image, write_nifti
 from bioscope.io.atomic import atomic_path, atomic_write_text
-from bioscope.io.images import cast_to
+from bioscope.io.images import cast_to, check_writable
 from bioscope.io.volumes import (
     NIFTI_SUFFIXES,
     Volume,
@@ -294,7 +294,8 @@ def run_degrade(args: argparse.Namespace) -> int:
     scale = as_scale(args.scale, allow_outside=args.allow_any_scale)
     volume = read_volume(args.input, args.volume)
     out = args.out
-    check_written(out, volume, "keep")
+    png = out.suffix.lower() == ".png"  # the input's integer type; float32 elsewhere
+    check_written(out, volume, "keep" if png else "float32")
     if volume.is_volume:
         axis = AXES[args.axis]
         if args.kind in SLICE_PROFILES:  # thick slices along --axis
@@ -308,7 +309,6 @@ def run_degrade(args: argparse.Namespace) -> int:
         write_nifti(out, data, affine, like=volume.header)  # header and disk axis order kept
     else:
         lr = _low_resolution(volume.data, scale, args)
-        png = out.suffix.lower() == ".png"  # the input's integer type; float32 elsewhere
         write_plane(out, cast_to(lr, volume.dtype) if png else lr.astype(np.float32))
     shape = list((data if volume.is_volume else lr).shape)
     print(f"{args.input} {list(volume.data.shape)} -> {out} {shape} (scale {scale})")
@@ -533,8 +533,12 @@ def check_written(out: Path, volume: Volume, dtype: str) -> None:
         raise InputError(f"{out}: a volume is written as NIfTI (.nii or .nii.gz)")
     if not name.endswith((*NIFTI_SUFFIXES, ".npy", *IMAGE_SUFFIXES)):
         raise InputError(f"{out}: write a .nii(.gz), .npy, .tif or .png file")
-    if name.endswith(".png") and not (dtype == "keep" and volume.dtype.startswith("uint")):
-        raise InputError(f"{out}: a {volume.dtype} result is written as .tif or .npy, not .png")
+    if not volume.is_volume and name.endswith(IMAGE_SUFFIXES):
+        written = "float32" if dtype == "float32" else volume.dtype
+        try:
+            check_writable(out, written)
+        except InputError as exc:
+            raise InputError(f"{exc}; write .npy, or .tif with --dtype float32") from None
 
 
 def write_result(out: Path, result: Volume, dtype: str) -> Path:

@@ -62,6 +62,11 @@ def evaluate_folder(
         raw = read_image(pair.image)
         grey = to_grey(raw)
         truth = _labels(read_image(pair.mask), pair)
+        if truth.shape != grey.shape:
+            raise InputError(
+                f"{pair.mask}: shape {truth.shape} does not match its image {pair.image} "
+                f"of shape {grey.shape}"
+            )
         segmentation = predictor.segment(raw, diameter)
         row: dict[str, Any] = {
             "file": pair.image.name,
@@ -86,6 +91,11 @@ def evaluate_folder(
 def _labels(mask: np.ndarray, pair: CellPair) -> np.ndarray:
     """Instance labels of a mask file (a binary mask is split into connected components)."""
     mask = mask[..., 0] if mask.ndim == 3 else mask
+    if mask.dtype.kind in "iuf" and mask.size and mask.min() < 0:
+        raise InputError(
+            f"{pair.mask}: negative values ({mask.min()}) in an instance mask; labels are 0 for "
+            "background and 1, 2, ... for objects"
+        )
     if len(np.unique(mask)) <= 2:
         return labels_from_mask(mask > 0)
     if mask.dtype.kind not in "ui":

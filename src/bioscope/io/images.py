@@ -24,7 +24,16 @@ IMAGE_SUFFIXES = TIFF_SUFFIXES + PNG_SUFFIXES
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _PNG_DTYPES = (np.uint8, np.uint16)
-TIFF_DTYPES = (np.uint8, np.uint16, np.uint32, np.int32, np.float32, np.float64)
+TIFF_DTYPES = (
+    np.uint8,
+    np.uint16,
+    np.uint32,
+    np.int8,
+    np.int16,
+    np.int32,
+    np.float32,
+    np.float64,
+)
 
 
 def read_image(path: str | os.PathLike[str], *, allow_stack: bool = False) -> np.ndarray:
@@ -64,7 +73,7 @@ def write_image(path: str | os.PathLike[str], image: np.ndarray, *, compress: bo
     Args:
         path: destination; its folder is created if needed.
         image: ``(H, W)`` or ``(H, W, 3|4)``; ``uint8``/``uint16`` for PNG, and also
-            ``uint32``/``int32``/``float32``/``float64`` for TIFF.
+            ``uint32``, ``int8``/``int16``/``int32`` and ``float32``/``float64`` for TIFF.
         compress: zlib-compress a TIFF (lossless; labels and masks shrink ~50x).
 
     Returns:
@@ -90,10 +99,7 @@ def write_image(path: str | os.PathLike[str], image: np.ndarray, *, compress: bo
         )
     if image.size == 0:
         raise InputError(f"{path}: refusing to write an empty image of shape {image.shape}")
-    allowed = TIFF_DTYPES if suffix in TIFF_SUFFIXES else _PNG_DTYPES
-    if image.dtype.type not in allowed:
-        names = ", ".join(np.dtype(d).name for d in allowed)
-        raise InputError(f"{path}: cannot write dtype {image.dtype} as {suffix} (allowed: {names})")
+    check_writable(path, image.dtype)
     with atomic_path(path) as tmp:
         if suffix in TIFF_SUFFIXES:
             photometric = "rgb" if image.ndim == 3 else "minisblack"
@@ -105,6 +111,16 @@ def write_image(path: str | os.PathLike[str], image: np.ndarray, *, compress: bo
         else:
             Image.fromarray(image).save(tmp, format="PNG")
     return path
+
+
+def check_writable(path: str | os.PathLike[str], dtype: str | np.dtype) -> None:
+    """Raise :class:`InputError` unless :func:`write_image` writes ``dtype`` in ``path``'s
+    format (checked before computing what goes there)."""
+    suffix = Path(path).suffix.lower()
+    allowed = TIFF_DTYPES if suffix in TIFF_SUFFIXES else _PNG_DTYPES
+    if np.dtype(dtype).type not in allowed:
+        names = ", ".join(np.dtype(d).name for d in allowed)
+        raise InputError(f"{path}: cannot write dtype {dtype} as {suffix} (allowed: {names})")
 
 
 #: ITU-R BT.601 luma weights, as SR papers use for the "Y channel".
