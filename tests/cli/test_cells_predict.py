@@ -217,3 +217,26 @@ def test_evaluate_counts_predictions_on_unlabelled_nuclei(cli, tiny_checkpoint, 
     assert classic["foreground_iou_labelled"] > 0.8
     assert classic["foreground_iou"] < 0.8 * classic["foreground_iou_labelled"]
     assert "classic: 1 predicted objects touch no labelled pixel, 1 of them" in result.stdout
+
+
+def test_predict_into_the_image_folder_then_count_it_reads_the_images_only(
+    cli, tiny_checkpoint, inputs, tmp_path
+):
+    """Outputs written beside their images (a_prob.tif, a_mask.tif, ...) are not images to
+    predict or count on the next run; a file of that name without its image still is."""
+    import shutil
+
+    folder = tmp_path / "plate"
+    folder.mkdir()
+    for image in inputs[0]:
+        shutil.copy(image, folder)
+    model = ["--model", str(tiny_checkpoint)]
+    assert cli("cells", "predict", str(folder), *model, "-o", str(folder)).returncode == 0
+    shutil.copy(inputs[0][0], folder / "lonely_mask.tif")
+    out = tmp_path / "counts.csv"
+    result = cli("cells", "count", str(folder), *model, "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    counted = [line.split(",")[0] for line in out.read_text().splitlines()[1:]]
+    expected = sorted([*(folder / p.name for p in inputs[0]), folder / "lonely_mask.tif"])
+    assert counted == [str(p) for p in expected]
+    assert "left out 8 file(s) that cells predict wrote beside their image" in result.stderr

@@ -23,7 +23,7 @@ from tqdm import tqdm
 
 from bioscope.cli.args import add_out, int_list, positive_int
 from bioscope.cli.exporting import add_export_arguments, print_exported
-from bioscope.cli.inputs import expand_inputs, parse_stain
+from bioscope.cli.inputs import PREDICT_OUTPUTS, expand_inputs, parse_stain
 from bioscope.counting import METHODS
 from bioscope.data.bbbc005 import IMAGES_DIR, index_bbbc005
 from bioscope.data.cells import CellPair, pairs_from_folders
@@ -214,13 +214,7 @@ def _images(args: argparse.Namespace) -> list[Path]:
 
 def image_outputs(path: Path, out: Path) -> dict[str, Path]:
     """Where ``bioscope cells predict`` writes the outputs of image ``path`` in folder ``out``."""
-    stem = path.stem
-    return {
-        "prob": out / f"{stem}_prob.tif",
-        "mask": out / f"{stem}_mask.tif",
-        "labels": out / f"{stem}_labels.tif",
-        "overlay": out / f"{stem}_overlay.png",
-    }
+    return {kind: out / f"{path.stem}_{kind}{end}" for kind, end in PREDICT_OUTPUTS.items()}
 
 
 def _check_unique_stems(images: list[Path]) -> None:

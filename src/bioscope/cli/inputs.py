@@ -10,6 +10,9 @@ from bioscope.data.bbbc005 import NAME_PATTERN
 from bioscope.errors import InputError
 
 GLOB_CHARS = frozenset("*?[")
+#: What ``cells predict`` writes for an image ``<stem>``: ``<stem>_<kind><ending>``. In a folder
+#: that also holds ``<stem>``'s image these are outputs, not images to read again.
+PREDICT_OUTPUTS = {"prob": ".tif", "mask": ".tif", "labels": ".tif", "overlay": ".png"}
 
 
 def expand_inputs(
@@ -17,8 +20,9 @@ def expand_inputs(
 ) -> tuple[list[Path], str | None]:
     """The files ``items`` stand for, in order, each once, and a note for the user (or ``None``).
 
-    A folder stands for its files ending in ``suffixes`` (not those of its sub-folders, and not
-    Cellpose-style ``*_masks.*`` files), a pattern with ``*``, ``?`` or ``[`` for its matches; a
+    A folder stands for its files ending in ``suffixes`` (not those of its sub-folders, not
+    Cellpose-style ``*_masks.*`` files, and not the outputs ``cells predict`` wrote beside an
+    image there, :data:`PREDICT_OUTPUTS`), a pattern with ``*``, ``?`` or ``[`` for its matches; a
     file stands for itself (whatever its ending: the reader says if it cannot read it). BBBC005
     file names (``..._w1.TIF`` cell bodies, ``..._w2.TIF`` nuclei) found in folders and patterns
     are kept for ``stain`` only (``None``: both), and the note says how many were left out.
@@ -27,19 +31,18 @@ def expand_inputs(
         InputError: an item does not exist or matches nothing usable.
     """
     files: list[Path] = []
-    skipped = 0
+    skipped = derived = 0
     for item in items:
         if GLOB_CHARS & set(str(item)):
             found = [Path(p) for p in sorted(glob.glob(str(item))) if Path(p).is_file()]
             where = f"pattern {item}"
         elif item.is_dir():
-            found = sorted(
-                p
-                for p in item.iterdir()
-                if p.is_file()
-                and p.name.lower().endswith(suffixes)
-                and not p.stem.endswith("_masks")
-            )
+            listed = [p for p in item.iterdir() if p.is_file()]
+            images = [p for p in listed if p.name.lower().endswith(suffixes)]
+            found = sorted(p for p in images if not p.stem.endswith("_masks"))
+            outputs = _predict_outputs(found)
+            derived += len(outputs)
+            found = [p for p in found if p not in outputs]
             where = f"folder {item}"
         elif item.exists():
             files.append(item)
@@ -54,15 +57,33 @@ def expand_inputs(
             raise InputError(f"{where}: no {'/'.join(suffixes)} files to read{hint}")
         files += kept
     unique = list(dict.fromkeys(files))
-    note = (
+    notes = [
         f"left out {skipped} BBBC005 cell-body (w1) image(s); pass --stain 1 or --stain all "
         "to count them"
         if skipped and stain == 2
         else f"left out {skipped} BBBC005 image(s) of the other stain"
         if skipped
-        else None
-    )
-    return unique, note
+        else "",
+        f"left out {derived} file(s) that cells predict wrote beside their image "
+        f"(_{'/_'.join(PREDICT_OUTPUTS)}); name them to read them"
+        if derived
+        else "",
+    ]
+    return unique, "; ".join(n for n in notes if n) or None
+
+
+def _predict_outputs(files: list[Path]) -> set[Path]:
+    """The files among ``files`` named as ``cells predict`` names the outputs of another of
+    them (``a_mask.tif`` beside ``a.tif``)."""
+    stems = {p.stem for p in files}
+    return {
+        p
+        for p in files
+        for kind, ending in PREDICT_OUTPUTS.items()
+        if p.stem.endswith(f"_{kind}")
+        and p.suffix.lower() == ending
+        and p.stem[: -len(kind) - 1] in stems
+    }
 
 
 def _stain_ok(path: Path, stain: int | None) -> bool:
