@@ -295,3 +295,19 @@ def test_an_int16_image_stays_int16_and_an_unwritable_type_is_refused_first(
     png = cli(*upscale, "-o", str(tmp_path / "up.png"))
     assert png.returncode == 1 and "cannot write dtype int16 as .png" in png.stderr
     assert "write .npy, or .tif with --dtype float32" in png.stderr
+
+
+def test_upscale_never_overwrites_its_input_or_its_own_output(cli, tmp_path, sr_checkpoint):
+    image = (np.random.default_rng(0).random((12, 14)) * 200).astype(np.uint8)
+    source = write_image(tmp_path / "a.png", image)
+    model = ["--model", str(sr_checkpoint)]
+    same = cli("sr", "upscale", str(source), "--scale", "2", *model, "-o", str(source))
+    assert same.returncode == 1 and "a.png: is the input" in same.stderr
+    degrade = cli("sr", "degrade", str(source), "--scale", "2", "-o", str(source))
+    assert degrade.returncode == 1 and "is the input" in degrade.stderr
+    np.testing.assert_array_equal(read_image(source), image)
+    other = write_image(tmp_path / "b" / "a.png", image // 2)
+    out = tmp_path / "up"
+    both = cli("sr", "upscale", str(source), str(other), "--scale", "2", *model, "-o", str(out))
+    assert both.returncode == 1 and "would both be written to" in both.stderr
+    assert read_image(out / "a_x2.png").shape == (24, 28)  # the first result is kept

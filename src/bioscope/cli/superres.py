@@ -295,7 +295,7 @@ def run_degrade(args: argparse.Namespace) -> int:
     volume = read_volume(args.input, args.volume)
     out = args.out
     png = out.suffix.lower() == ".png"  # the input's integer type; float32 elsewhere
-    check_written(out, volume, "keep" if png else "float32")
+    check_written(out, volume, "keep" if png else "float32", args.input)
     if volume.is_volume:
         axis = AXES[args.axis]
         if args.kind in SLICE_PROFILES:  # thick slices along --axis
@@ -450,6 +450,7 @@ def run_upscale(args: argparse.Namespace) -> int:
     predictor = SRPredictor.from_checkpoint(
         args.model, args.device, tile=args.tile, batch_size=args.batch_size
     )
+    written: dict[Path, Path] = {}
     for path in inputs:
         volume = read_volume(path, args.volume)
         if args.through_plane:
@@ -461,7 +462,13 @@ def run_upscale(args: argparse.Namespace) -> int:
             axis = AXES[args.axis or "axial"] if volume.is_volume else 0
             scale = predictor.check_scale(args.scale, strict=args.strict)
         out = args.out / upscaled_name(path, volume, scale) if several else args.out
-        check_written(out, volume, args.dtype)
+        check_written(out, volume, args.dtype, path)
+        if out.resolve() in written:
+            raise InputError(
+                f"{path} and {written[out.resolve()]} would both be written to {out}; "
+                "upscale them into separate folders"
+            )
+        written[out.resolve()] = path
         result = _upscaled(predictor, volume, scale, axis, args, path.name)
         write_result(out, result, args.dtype)
         how = f"across axis {axis}" if args.through_plane else "in-plane"
@@ -524,11 +531,14 @@ def upscaled_name(path: Path, volume: Volume, scale: Fraction) -> str:
     return f"{stem}_x{float(scale):g}{suffix}"
 
 
-def check_written(out: Path, volume: Volume, dtype: str) -> None:
-    """Refuse an output name that cannot hold the result, before computing it."""
+def check_written(out: Path, volume: Volume, dtype: str, source: Path) -> None:
+    """Refuse an output name that cannot hold the result, or that is the input ``source``,
+    before computing it."""
     name = out.name.lower()
     if out.is_dir():
         raise InputError(f"{out}: is a folder; give a file name")
+    if out.exists() and out.resolve() == source.resolve():
+        raise InputError(f"{out}: is the input; write the result to another file")
     if volume.is_volume and not name.endswith(NIFTI_SUFFIXES):
         raise InputError(f"{out}: a volume is written as NIfTI (.nii or .nii.gz)")
     if not name.endswith((*NIFTI_SUFFIXES, ".npy", *IMAGE_SUFFIXES)):
