@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 
+import nibabel as nib
 import numpy as np
 import pytest
 import torch
@@ -122,3 +123,24 @@ def test_upscale_through_plane_keeps_the_world_of_a_volume():
     thin = bioscope.upscale(volume, 4, axis=-1, through_plane=True, device="cpu")
     assert thin.data.shape == (16, 18, 20) and thin.voxel_sizes == (0.9, 0.9, 1.0)
     np.testing.assert_allclose(thin.affine @ [3, 4, 0, 1], affine @ [3, 4, 0.5 / 4 - 0.5, 1])
+
+
+def test_inputs_of_the_wrong_kind_are_refused_by_name(model, tmp_path):
+    sr = bioscope.load_sr_model(device="cpu")
+    plane = np.random.default_rng(0).random((16, 16)).astype(np.float32)
+    for image in (plane > 0.5, plane.astype(np.complex64)):
+        with pytest.raises(InputError, match=f"real grey values .* got dtype {image.dtype}"):
+            bioscope.upscale(image, 2, model=sr)
+        with pytest.raises(InputError, match=f"got dtype {image.dtype}"):
+            bioscope.count(image, model=model)
+    with pytest.raises(InputError, match="axis must be 0, 1 or 2 for a volume, got 'axial'"):
+        bioscope.upscale(np.stack([plane] * 3, -1), 2, model=sr, axis="axial")
+    with pytest.raises(InputError, match="a CellPredictor; this call takes one from load_sr_model"):
+        bioscope.upscale(plane, 2, model=model)
+    with pytest.raises(InputError, match="SRPredictor; this call takes one from load_cell_model"):
+        bioscope.count(plane, model=sr)
+
+    path = tmp_path / "complex.nii.gz"
+    nib.save(nib.Nifti1Image(np.ones((4, 4, 3), np.complex64), np.eye(4)), path)
+    with pytest.raises(InputError, match="complex64 voxels"):
+        bioscope.upscale(path, 2, model=sr)

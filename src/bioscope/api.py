@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from bioscope.device import resolve_device
-from bioscope.errors import BioscopeWarning
+from bioscope.errors import BioscopeWarning, InputError
 from bioscope.inference.cells import CellPredictor, Segmentation
 from bioscope.inference.superres import SRPredictor
 from bioscope.io.volumes import Volume, read_volume
@@ -53,7 +53,9 @@ def segmentation(
 ) -> Segmentation:
     """Everything one pass over a 2-D image finds: labels, count, centres, the network's maps,
     and whether the image looks empty (arguments as :func:`segment`)."""
-    predictor = model if isinstance(model, CellPredictor) else shared_cell_model(model, device)
+    predictor = (
+        model if isinstance(model, CellPredictor) else shared_cell_model(_path(model), device)
+    )
     return predictor.with_overrides(threshold, method).segment(np.asarray(image), diameter)
 
 
@@ -129,7 +131,7 @@ def upscale(
     Returns:
         float32, ``floor(s H) x floor(s W)`` per plane, in the input's units.
     """
-    predictor = model if isinstance(model, SRPredictor) else shared_sr_model(model, device)
+    predictor = model if isinstance(model, SRPredictor) else shared_sr_model(_path(model), device)
     if isinstance(image, (str, os.PathLike)):
         image = read_volume(Path(image))
     if through_plane:
@@ -165,6 +167,20 @@ def _key(path: PathLike | None, device: Device) -> tuple[str | None, str]:
 @lru_cache(maxsize=8)
 def _shared(kind: type[AnyPredictor], path: str | None, device: str) -> AnyPredictor:
     return kind.from_checkpoint(path, device)
+
+
+def _path(model: object) -> PathLike | None:
+    """``model`` when it names a checkpoint (or is ``None``).
+
+    Raises:
+        InputError: a predictor of the other task, or something else that is not a path.
+    """
+    if model is None or isinstance(model, (str, os.PathLike)):
+        return model
+    if isinstance(model, (CellPredictor, SRPredictor)):
+        wanted = "load_sr_model" if isinstance(model, CellPredictor) else "load_cell_model"
+        raise InputError(f"model is a {type(model).__name__}; this call takes one from {wanted}")
+    raise InputError(f"model must be a predictor or a checkpoint path, got {type(model).__name__}")
 
 
 def _warned(result: Segmentation) -> Segmentation:

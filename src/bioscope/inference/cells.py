@@ -35,7 +35,7 @@ from bioscope.errors import InputError
 from bioscope.inference.predictor import Predictor
 from bioscope.inference.spec import CellSpec, Mode, read_spec, with_overrides
 from bioscope.inference.window import SlidingWindow
-from bioscope.io.images import to_grey
+from bioscope.io.images import check_real, to_grey
 from bioscope.models.checkpoint import load_model, shipped_weights
 
 #: A nucleus diameter in pixels, ``"auto"`` (estimated per image) or ``None`` (as trained).
@@ -197,6 +197,7 @@ class CellPredictor(Predictor):
         faintest distinguishable rise."""
         if raw.ndim not in (2, 3) or min(raw.shape[:2]) < 1:
             raise InputError(f"expected an (H, W) or (H, W, 3) image, got shape {raw.shape}")
+        check_real(raw)
         integer = np.issubdtype(raw.dtype, np.integer)
         unit = self.spec.normalization.normalize(to_grey(raw), integer)
         if unit.image.max() == unit.image.min():

@@ -123,6 +123,15 @@ def check_writable(path: str | os.PathLike[str], dtype: str | np.dtype) -> None:
         raise InputError(f"{path}: cannot write dtype {dtype} as {suffix} (allowed: {names})")
 
 
+def check_real(image: np.ndarray) -> None:
+    """Raise :class:`InputError` unless ``image`` holds real numbers (integers or floats: not
+    booleans, complex values or objects)."""
+    if image.dtype.kind not in "uif":
+        raise InputError(
+            f"expected an image of real grey values (integers or floats), got dtype {image.dtype}"
+        )
+
+
 #: ITU-R BT.601 luma weights, as SR papers use for the "Y channel".
 LUMA_WEIGHTS = (0.299, 0.587, 0.114)
 

@@ -219,6 +219,11 @@ def _read_nifti(path: Path, volume: int | None) -> Volume:
         shape = image.shape
     except Exception as exc:  # nibabel raises many types for a bad file
         raise InputError(f"{path}: not a readable NIfTI file ({exc})") from exc
+    if np.dtype(dtype).kind not in "uif":
+        raise InputError(
+            f"{path}: {dtype} voxels; bioscope reads real grey values (for complex data, save "
+            "the magnitude)"
+        )
     # nibabel moves the stored scaling from the header to the data proxy: put it back
     header = image.header.copy()
     header.set_slope_inter(
@@ -323,9 +328,9 @@ def check_axis(axis: int) -> int:
     Raises:
         InputError: not an axis of a 3-D volume.
     """
-    if not -3 <= axis < 3:
-        raise InputError(f"axis must be 0, 1 or 2 for a volume, got {axis}")
-    return axis % 3
+    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)) or not -3 <= axis < 3:
+        raise InputError(f"axis must be 0, 1 or 2 for a volume, got {axis!r}")
+    return int(axis) % 3
 
 
 def resampled(volume: Volume, data: np.ndarray, factors: Sequence[float]) -> Volume:
