@@ -103,6 +103,9 @@ def test_diameter_needs_a_model_that_records_one(tiny):
     for bad in (-3, "big", float("nan")):
         with pytest.raises(InputError, match="diameter must be a positive"):
             predictor.segment(image, diameter=bad)
+    for extreme in (0.1, 1e9):  # a 170-fold enlargement, or an image shrunk to one pixel
+        with pytest.raises(InputError, match=r"would rescale the image .* give 2.125 to 136 px"):
+            predictor.segment(image, diameter=extreme)
 
 
 def test_bad_images(tiny):

@@ -44,6 +44,8 @@ Diameter = float | str | None
 MULTIPLE = 16
 #: A requested rescale closer to 1 than this is not done (it would only blur).
 RESCALE_TOLERANCE = 0.05
+#: The most an image is enlarged or shrunk to show its nuclei at the model's diameter.
+MAX_RESCALE = 8.0
 
 
 @dataclass(frozen=True)
@@ -188,8 +190,19 @@ class CellPredictor(Predictor):
                 f"{self.source}: the model records no training nucleus diameter, so a diameter "
                 "cannot be matched; leave it out"
             )
-        size = estimate_diameter(image) if diameter == "auto" else _positive(diameter)
-        factor = self.spec.diameter / size if size else 1.0
+        if diameter == "auto":
+            size = estimate_diameter(image)
+            factor = self.spec.diameter / size if size else 1.0
+            factor = min(max(factor, 1 / MAX_RESCALE), MAX_RESCALE)  # an estimate from noise
+        else:
+            factor = self.spec.diameter / _positive(diameter)
+            if not 1 / MAX_RESCALE <= factor <= MAX_RESCALE:
+                low, high = self.spec.diameter / MAX_RESCALE, self.spec.diameter * MAX_RESCALE
+                raise InputError(
+                    f"a diameter of {diameter} px would rescale the image by {factor:.3g} to show "
+                    f"its nuclei at the model's {self.spec.diameter:g} px; give {low:g} to "
+                    f"{high:g} px"
+                )
         return 1.0 if abs(factor - 1) < RESCALE_TOLERANCE else factor
 
     def _normalise(self, raw: np.ndarray) -> Normalized:
