@@ -32,6 +32,7 @@ def test_legacy_checkpoints_get_a_spec_from_their_config():
         ({"threshold": 1.5}, "threshold must be in"),
         ({"mode": "magic"}, "unknown prediction mode"),
         ({"method": "magic"}, "unknown counting method"),
+        ({"mode": "resize", "size": -4}, "size must be a whole number of pixels, >= 16: -4"),
         ({"colour": "red"}, "does not fit"),
         ([1, 2], "must be a mapping"),
     ],

@@ -61,6 +61,34 @@ def test_newer_format_is_refused(tmp_path):
         load_checkpoint(tmp_path / "new.safetensors")
 
 
+def _with_header(path, header):
+    text = json.dumps(header).encode()
+    path.write_bytes(len(text).to_bytes(8, "little") + text)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("header", "message"),
+    [
+        ([1, 2], "header is not a JSON object"),
+        ({"__metadata__": "x"}, "foreign checkpoint"),
+        ({"__metadata__": {"bioscope": "[1]"}}, "format 'list'"),
+        (
+            {
+                "__metadata__": {
+                    "bioscope": json.dumps({"format": "bioscope-checkpoint", "format_version": "2"})
+                }
+            },
+            "format_version '2'",
+        ),
+    ],
+)
+def test_malformed_headers_are_refused_by_name(tmp_path, header, message):
+    path = _with_header(tmp_path / "bad.safetensors", header)
+    with pytest.raises(InputError, match=f"bad.safetensors: .*{message}"):
+        load_checkpoint(path)
+
+
 def test_failed_save_keeps_the_old_checkpoint(checkpoint):
     with pytest.raises(InputError, match="not JSON-serialisable"):
         save_checkpoint(checkpoint, {"w": torch.zeros(1)}, {"bad": object()})

@@ -22,6 +22,8 @@ from bioscope.data.intensity import PercentileNorm
 from bioscope.errors import InputError
 
 Mode = Literal["resize", "native"]
+#: The smallest training square of a resize-mode model (a U-Net halves it four times).
+MIN_SIZE = 16
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,8 @@ class CellSpec:
             raise InputError(f"unknown prediction mode {self.mode!r}; use native or resize")
         if self.mode == "resize" and not self.size:
             raise InputError("a resize-mode model needs its training size")
+        if self.size is not None and not (isinstance(self.size, int) and self.size >= MIN_SIZE):
+            raise InputError(f"size must be a whole number of pixels, >= {MIN_SIZE}: {self.size}")
         if self.diameter is not None and not (math.isfinite(self.diameter) and self.diameter > 0):
             raise InputError(f"diameter must be a positive number of pixels, got {self.diameter}")
         if self.estimate_diameter and self.diameter is None:

@@ -89,7 +89,10 @@ def read_checkpoint_meta(path: str | os.PathLike[str]) -> dict[str, Any]:
             header = json.loads(handle.read(size))
     except (OSError, ValueError) as exc:
         raise InputError(f"{path}: not a safetensors checkpoint ({exc})") from exc
-    text = (header.get("__metadata__") or {}).get("bioscope")
+    if not isinstance(header, dict):
+        raise InputError(f"{path}: not a safetensors checkpoint (its header is not a JSON object)")
+    metadata = header.get("__metadata__") or {}
+    text = metadata.get("bioscope") if isinstance(metadata, dict) else None
     if text is None:
         raise InputError(
             f"{path}: a safetensors file without bioscope metadata (a foreign checkpoint); "
@@ -97,11 +100,15 @@ def read_checkpoint_meta(path: str | os.PathLike[str]) -> dict[str, Any]:
         )
     try:
         meta = json.loads(text)
-    except ValueError as exc:
+    except (TypeError, ValueError) as exc:
         raise InputError(f"{path}: corrupt checkpoint metadata ({exc})") from exc
-    if meta.get("format") != FORMAT:
-        raise InputError(f"{path}: not a bioscope checkpoint (format {meta.get('format')!r})")
-    if meta.get("format_version", 0) > FORMAT_VERSION:
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        found = meta.get("format") if isinstance(meta, dict) else type(meta).__name__
+        raise InputError(f"{path}: not a bioscope checkpoint (format {found!r})")
+    version = meta.get("format_version", 0)
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise InputError(f"{path}: corrupt checkpoint metadata (format_version {version!r})")
+    if version > FORMAT_VERSION:
         raise InputError(
             f"{path}: checkpoint format {meta['format_version']} is newer than this bioscope "
             f"({__version__}) reads; upgrade bioscope"
