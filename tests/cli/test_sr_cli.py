@@ -311,3 +311,11 @@ def test_upscale_never_overwrites_its_input_or_its_own_output(cli, tmp_path, sr_
     both = cli("sr", "upscale", str(source), str(other), "--scale", "2", *model, "-o", str(out))
     assert both.returncode == 1 and "would both be written to" in both.stderr
     assert read_image(out / "a_x2.png").shape == (24, 28)  # the first result is kept
+
+
+def test_evaluate_refuses_a_checkpoint_for_a_model_it_does_not_run(cli, tmp_path, sr_checkpoint):
+    """A typo in --checkpoints used to evaluate the shipped model under the typed name."""
+    args = ["--models", "meta-srgan,bicubic", "--checkpoints", f"metasrgan={sr_checkpoint}"]
+    result = cli("sr", "evaluate", *args, "--scales", "2", "--out", str(tmp_path / "e"))
+    assert result.returncode == 1 and "--checkpoints names 'metasrgan'" in result.stderr
+    assert not (tmp_path / "e").exists()

@@ -378,6 +378,12 @@ def load_sr_models(names: list[str], checkpoints: str, device: str) -> dict[str,
         if not sep:
             raise InputError(f"--checkpoints takes NAME=PATH items, got {item!r}")
         paths[name] = Path(path)
+    unused = [name for name in paths if name not in names]
+    if unused:
+        raise InputError(
+            f"--checkpoints names {unused[0]!r}, which --models ({','.join(names)}) does not "
+            "list; add it there, or fix the name"
+        )
     return {name: SRPredictor.by_name(name, paths.get(name), device) for name in names}
 
 
