@@ -12,6 +12,18 @@ class InputError(BioscopeError, ValueError):
     """
 
 
+def naming(source: object, error: BioscopeError) -> BioscopeError:
+    """``error``, its message led by ``source`` (a file) unless it names it already.
+
+    Example:
+        >>> str(naming("a.tif", InputError("the image is constant")))
+        'a.tif: the image is constant'
+    """
+    if str(source) in str(error):
+        return error
+    return type(error)(f"{source}: {error}")
+
+
 class BioscopeWarning(UserWarning):
     """Something in the input looks wrong, but a result is still given (e.g. an empty field).
 

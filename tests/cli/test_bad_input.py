@@ -156,7 +156,7 @@ def cases(f: dict[str, Path]) -> list[tuple[str, list[str], str]]:
         "allzero.tif",
         "onepixel.tif",
     ):
-        table.append((f"count-{name}", [*count, str(f[name]), "-o", csv], ""))
+        table.append((f"count-{name}", [*count, str(f[name]), "-o", csv], name))  # names it
     for name in ("palette.png", "elongated.tif"):
         table.append((f"predict-{name}", [*predict, str(f[name]), "-o", str(out / "p")], ""))
     for name in ("corrupt.ckpt", "foreign.ckpt", "pickled.ckpt", "sr.ckpt"):

@@ -319,3 +319,23 @@ def test_evaluate_refuses_a_checkpoint_for_a_model_it_does_not_run(cli, tmp_path
     result = cli("sr", "evaluate", *args, "--scales", "2", "--out", str(tmp_path / "e"))
     assert result.returncode == 1 and "--checkpoints names 'metasrgan'" in result.stderr
     assert not (tmp_path / "e").exists()
+
+
+def test_an_error_from_one_input_names_it(cli, tmp_path, sr_checkpoint):
+    dark = write_image(tmp_path / "dark.png", np.zeros((12, 14), np.uint8))
+    result = cli(
+        "sr",
+        "upscale",
+        str(dark),
+        "--scale",
+        "2",
+        "--model",
+        str(sr_checkpoint),
+        "-o",
+        str(tmp_path / "up.png"),
+    )
+    assert result.returncode == 1
+    assert (
+        result.stderr.strip()
+        == f"bioscope: error: {dark}: no value above zero: nothing but background to enlarge"
+    )

@@ -74,7 +74,7 @@ def test_slices_and_normalisation():
     assert norm.min() >= 0 and norm.max() == 1.0
     z = normalize_volume(data, "zscore")
     assert abs(z.mean()) < 1e-6 and z.std() == pytest.approx(1.0, abs=1e-5)
-    with pytest.raises(InputError, match="no voxel above zero"):
+    with pytest.raises(InputError, match="no value above zero"):
         normalize_volume(np.zeros((2, 2, 2)))
 
 

@@ -26,7 +26,7 @@ from bioscope.data.superres import (
     volume_slices,
 )
 from bioscope.device import DEVICES
-from bioscope.errors import InputError
+from bioscope.errors import InputError, naming
 from bioscope.evaluate.through_plane import evaluate_through_plane, summary_table
 from bioscope.inference.formats import export_sr_model
 from bioscope.inference.superres import SRPredictor
@@ -475,7 +475,10 @@ def run_upscale(args: argparse.Namespace) -> int:
                 "upscale them into separate folders"
             )
         written[out.resolve()] = path
-        result = _upscaled(predictor, volume, scale, axis, args, path.name)
+        try:
+            result = _upscaled(predictor, volume, scale, axis, args, path.name)
+        except InputError as exc:
+            raise naming(path, exc) from None
         write_result(out, result, args.dtype)
         how = f"across axis {axis}" if args.through_plane else "in-plane"
         print(

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bioscope.errors import BioscopeError
+from bioscope.errors import BioscopeError, naming
 from bioscope.inference.cells import CellPredictor, Diameter, Segmentation
 from bioscope.io import read_image
 
@@ -63,7 +63,7 @@ def segment_files(
             results = predictor.segment_batch([image for _, image in good], diameter)
             by_path = dict(zip([p for p, _ in good], results, strict=True))
         except BioscopeError:  # one bad image in the batch: find it by going one at a time
-            by_path = {p: _segment_one(predictor, image, diameter) for p, image in good}
+            by_path = {p: _segment_one(predictor, p, image, diameter) for p, image in good}
         for path, image in loaded:
             if isinstance(image, BioscopeError):
                 yield path, np.zeros(0), image
@@ -83,9 +83,10 @@ def count_files(
 
 
 def _segment_one(
-    predictor: CellPredictor, image: np.ndarray, diameter: Diameter
+    predictor: CellPredictor, path: Path, image: np.ndarray, diameter: Diameter
 ) -> Segmentation | BioscopeError:
+    """The segmentation of ``image``, or the error that stopped it, naming ``path``."""
     try:
         return predictor.segment(image, diameter)
     except BioscopeError as exc:
-        return exc
+        return naming(path, exc)
