@@ -102,14 +102,20 @@ def _from_text(value: object) -> Fraction:
         try:
             approx = float(text)
         except ValueError:  # "3/2", or no number at all
-            return Fraction(text).limit_denominator(MAX_DENOMINATOR)
+            approx = float(Fraction(text))
         if not 1 < approx <= MAX_SCALE:
             return Fraction(approx)  # out of range; nan and inf raise here
-        return Fraction(text).limit_denominator(MAX_DENOMINATOR)
+        scale = Fraction(text).limit_denominator(MAX_DENOMINATOR)
     except (ValueError, ZeroDivisionError, OverflowError):
         raise InputError(
             f"scale must be a finite number such as 2, 2.5 or 3/2, got {value!r}"
         ) from None
+    if scale == 1:
+        raise InputError(
+            f"scale {value} rounds to 1 (scales are fractions with a denominator of at most "
+            f"{MAX_DENOMINATOR}); the least above 1 is 1.01"
+        )
+    return scale
 
 
 def source_index(i: int, scale: Fraction) -> tuple[int, Fraction]:
