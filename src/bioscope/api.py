@@ -24,6 +24,7 @@ from bioscope.device import resolve_device
 from bioscope.errors import BioscopeWarning, InputError
 from bioscope.inference.cells import CellPredictor, Segmentation
 from bioscope.inference.superres import SRPredictor
+from bioscope.io.images import read_image
 from bioscope.io.volumes import Volume, read_volume
 
 PathLike = str | os.PathLike[str]
@@ -43,7 +44,7 @@ def load_sr_model(path: PathLike | None = None, device: Device = "auto") -> SRPr
 
 
 def segmentation(
-    image: np.ndarray,
+    image: np.ndarray | PathLike,
     *,
     model: CellPredictor | PathLike | None = None,
     diameter: float | str | None = None,
@@ -56,11 +57,12 @@ def segmentation(
     predictor = (
         model if isinstance(model, CellPredictor) else shared_cell_model(_path(model), device)
     )
-    return predictor.with_overrides(threshold, method).segment(np.asarray(image), diameter)
+    pixels = read_image(image) if isinstance(image, (str, os.PathLike)) else np.asarray(image)
+    return predictor.with_overrides(threshold, method).segment(pixels, diameter)
 
 
 def segment(
-    image: np.ndarray,
+    image: np.ndarray | PathLike,
     *,
     model: CellPredictor | PathLike | None = None,
     diameter: float | str | None = None,
@@ -72,7 +74,8 @@ def segment(
     :class:`~bioscope.errors.BioscopeWarning` when nothing in it stands above its noise.
 
     Args:
-        image: grey ``(H, W)`` or RGB ``(H, W, 3)``, any dtype (a 12-bit camera's uint16 is fine).
+        image: grey ``(H, W)`` or RGB ``(H, W, 3)``, any dtype (a 12-bit camera's uint16 is
+            fine), or a TIFF/PNG file (read as ``bioscope cells count`` reads it).
         model: a predictor from :func:`load_cell_model`, a checkpoint path, or the shipped model.
         diameter: typical nucleus diameter in pixels, or ``"auto"`` (estimated from the image);
             with none, as the model's spec says (the shipped model takes images as they are).
@@ -87,7 +90,7 @@ def segment(
 
 
 def count(
-    image: np.ndarray,
+    image: np.ndarray | PathLike,
     *,
     model: CellPredictor | PathLike | None = None,
     diameter: float | str | None = None,

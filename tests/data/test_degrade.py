@@ -95,7 +95,7 @@ def test_parse_scale_one_rule_for_every_spelling():
     with pytest.raises(InputError, match="finite number"):
         parse_scale(True)
     for close_to_one in ("1.001", "1001/1000", 1.004):
-        with pytest.raises(InputError, match="rounds to 1 .* the least above 1 is 1.01"):
+        with pytest.raises(InputError, match=r"rounds to 1 .* the least above 1 is 1\.01"):
             parse_scale(close_to_one)
     image = np.random.default_rng(0).random((30, 30))
     np.testing.assert_array_equal(degrade(image, 2.7)[1], degrade(image, Fraction(27, 10))[1])

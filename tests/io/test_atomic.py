@@ -8,6 +8,7 @@ import stat
 
 import pytest
 
+from bioscope.errors import InputError
 from bioscope.io.atomic import atomic_path, atomic_write_text, current_umask
 
 
@@ -58,3 +59,11 @@ def test_the_umask_without_proc(monkeypatch):
         assert current_umask() == 0o027 and current_umask() == 0o027
     finally:
         os.umask(old)
+
+
+def test_a_folder_that_cannot_be_written_is_named(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("a file, not a folder")
+    with pytest.raises(InputError, match=r"x\.tif: cannot write in .*file"):
+        atomic_write_text(blocker / "x.tif", "never")
+    assert blocker.read_text() == "a file, not a folder"

@@ -8,15 +8,18 @@ import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from bioscope.errors import InputError
+
 
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success move it onto ``path`` in one step.
 
     The temporary file lives in the same folder (same file system), so ``os.replace`` is atomic.
-    On any exception the temporary file is removed and ``path`` is left as it was. The result has
-    the mode a plain ``open`` would give it (``0o666`` less the umask), or the mode of the file it
-    replaces, not the private ``0o600`` of a temporary file.
+    On any exception the temporary file is removed and ``path`` is left as it was; a folder
+    where no file can be made is an :class:`~bioscope.errors.InputError` naming ``path``. The
+    result has the mode a plain ``open`` would give it (``0o666`` less the umask), or the mode of
+    the file it replaces, not the private ``0o600`` of a temporary file.
 
     Example:
         >>> import tempfile, pathlib
@@ -27,8 +30,11 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
         'hello'
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write in {path.parent} ({exc.strerror})") from None
     os.close(fd)
     tmp = Path(tmp_name)
     try:
