@@ -66,6 +66,8 @@ def load_checkpoint(path: str | os.PathLike[str]) -> tuple[dict[str, torch.Tenso
             its tensors do not match the recorded checksum.
     """
     path = Path(path)
+    if path.is_dir():
+        raise InputError(f"{path}: a folder; give a checkpoint in it, e.g. {path}/best.safetensors")
     if not path.is_file():
         raise InputError(f"{path}: no such checkpoint file")
     meta = read_checkpoint_meta(path)
