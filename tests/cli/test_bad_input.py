@@ -105,6 +105,16 @@ def cases(f: dict[str, Path]) -> list[tuple[str, list[str], str]]:
             "",
         ),
         (
+            "evaluate-data-is-a-file",
+            ["cells", "evaluate", "--data", str(f["good.tif"]), "-o", str(out)],
+            "good.tif: a file",
+        ),
+        (
+            "sr-evaluate-data-is-a-file",
+            ["sr", "evaluate", "--data", str(f["good.nii.gz"]), "-o", str(out)],
+            "good.nii.gz: a file",
+        ),
+        (
             "train-missing",
             ["cells", "train", "--data", str(f["missing"]), "-o", str(out / "r")],
             "",

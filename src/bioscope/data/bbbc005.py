@@ -177,7 +177,8 @@ def index_bbbc005(
     """
     root = Path(root)
     if not root.is_dir():
-        raise InputError(f"{root}: no such folder (expected a BBBC005-layout folder)")
+        what = "a file, not a folder" if root.exists() else "no such folder"
+        raise InputError(f"{root}: {what} (expected a BBBC005-layout folder)")
     images, masks = _scan(root)
     if not images:
         raise InputError(

@@ -76,7 +76,8 @@ def pairs_from_folders(
     masks_dir = Path(masks_dir) if masks_dir is not None else images_dir
     for folder in (images_dir, masks_dir):
         if not folder.is_dir():
-            raise InputError(f"{folder}: no such folder")
+            what = "a file, not a folder" if folder.exists() else "no such folder"
+            raise InputError(f"{folder}: {what}")
     masks = {p.name: p for p in masks_dir.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES}
     images = [
         p

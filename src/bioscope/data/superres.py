@@ -102,7 +102,8 @@ def volume_paths(root: str | os.PathLike[str], modality: str = "t1ce") -> list[P
     present, else every ``.nii``/``.nii.gz`` file."""
     root = Path(root)
     if not root.is_dir():
-        raise InputError(f"{root}: no such folder")
+        what = "a file; --data takes a folder of volumes" if root.exists() else "no such folder"
+        raise InputError(f"{root}: {what}")
     brats = sorted(root.glob(f"*/*_{modality}.nii*"))
     paths = brats or sorted(p for p in root.rglob("*") if p.name.lower().endswith(NIFTI_SUFFIXES))
     if not paths:
