@@ -56,7 +56,7 @@ def parse_scale(value: float | str | Fraction) -> Fraction:
     if scale.denominator > MAX_DENOMINATOR:
         raise InputError(
             f"scale {value} needs a denominator of at most {MAX_DENOMINATOR} "
-            f"(got {scale.denominator}); round it, e.g. to {float(scale):.2f}"
+            f"(got {scale.denominator}); round it, e.g. to {max(float(scale), 1.01):.2f}"
         )
     return scale
 

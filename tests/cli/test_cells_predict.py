@@ -240,3 +240,14 @@ def test_predict_into_the_image_folder_then_count_it_reads_the_images_only(
     expected = sorted([*(folder / p.name for p in inputs[0]), folder / "lonely_mask.tif"])
     assert counted == [str(p) for p in expected]
     assert "left out 8 file(s) that cells predict wrote beside their image" in result.stderr
+
+
+def test_a_diameter_the_model_cannot_match_is_one_error_for_the_run(cli, inputs, tmp_path):
+    out = tmp_path / "counts.csv"
+    images = [str(p) for p in inputs[0]]
+    result = cli("cells", "count", *images, "--diameter", "0.1", "--device", "cpu", "-o", str(out))
+    assert result.returncode == 1 and not out.exists()
+    assert result.stderr.strip().splitlines() == [
+        "bioscope: error: a diameter of 0.1 px would rescale the image by 170 to show its nuclei "
+        "at the model's 17 px; give 2.125 to 136 px"
+    ]

@@ -302,9 +302,9 @@ def test_upscale_never_overwrites_its_input_or_its_own_output(cli, tmp_path, sr_
     source = write_image(tmp_path / "a.png", image)
     model = ["--model", str(sr_checkpoint)]
     same = cli("sr", "upscale", str(source), "--scale", "2", *model, "-o", str(source))
-    assert same.returncode == 1 and "a.png: is the input" in same.stderr
+    assert same.returncode == 1 and "a.png: is an input" in same.stderr
     degrade = cli("sr", "degrade", str(source), "--scale", "2", "-o", str(source))
-    assert degrade.returncode == 1 and "is the input" in degrade.stderr
+    assert degrade.returncode == 1 and "is an input" in degrade.stderr
     np.testing.assert_array_equal(read_image(source), image)
     other = write_image(tmp_path / "b" / "a.png", image // 2)
     out = tmp_path / "up"
@@ -337,5 +337,31 @@ def test_an_error_from_one_input_names_it(cli, tmp_path, sr_checkpoint):
     assert result.returncode == 1
     assert (
         result.stderr.strip()
-        == f"bioscope: error: {dark}: no value above zero: nothing but background to enlarge"
+        == f"bioscope: error: {dark}: no value above zero: nothing but background"
     )
+
+
+def test_upscale_of_a_folder_reads_every_image_and_never_an_earlier_result(
+    cli, tmp_path, sr_checkpoint
+):
+    """sr upscale does not skip names like cells predict's outputs, and a second run into the
+    same folder refuses to write over the first run's result, which is now one of its inputs."""
+    folder = tmp_path / "scans"
+    image = (np.random.default_rng(0).random((12, 14)) * 200).astype(np.uint8)
+    for name in ("scan.png", "scan_mask.png"):
+        write_image(folder / name, image)
+    args = ["sr", "upscale", str(folder), "--scale", "2", "--model", str(sr_checkpoint)]
+    first = cli(*args, "-o", str(folder))
+    assert first.returncode == 0, first.stderr
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "scan.png",
+        "scan_mask.png",
+        "scan_mask_x2.png",
+        "scan_x2.png",
+    ]
+    again = cli(*args, "-o", str(folder))
+    assert again.returncode == 1 and "scan_x2.png: is an input" in again.stderr
+    degrade = cli(
+        "sr", "degrade", str(folder / "scan_x2.png"), "--scale", "2", "-o", str(tmp_path / "lr.png")
+    )
+    assert degrade.returncode == 0, degrade.stderr

@@ -152,12 +152,49 @@ def test_dicom_series_with_gaps_or_repeats_is_refused(tmp_path, positions, messa
         read_volume(tmp_path)
 
 
+def test_dicom_positions_rounded_by_the_scanner_are_one_grid(tmp_path):
+    series = generate_uid()
+    for i, z in enumerate([0.0, 0.6, 1.3, 1.9, 2.5]):  # 0.625 mm steps rounded to 0.1 mm
+        dicom_slice(tmp_path / f"{i}.dcm", np.zeros((4, 4)), z=z, series=series)
+    assert read_volume(tmp_path).voxel_sizes[2] == pytest.approx(0.625)
+
+
+def test_dicom_with_a_rescale_keeps_its_values_not_the_stored_type(tmp_path):
+    """CT stores unsigned integers with intercept -1024: the volume is float32, not uint16 (which
+    would clip -1000 HU to 0 when written back with --dtype keep)."""
+    series = generate_uid()
+    for i in range(2):
+        dicom_slice(
+            tmp_path / f"{i}.dcm",
+            np.full((4, 4), 24),
+            z=float(i),
+            series=series,
+            slope=1,
+            intercept=-1024,
+        )
+    volume = read_volume(tmp_path)
+    assert volume.dtype == "float32" and volume.data.min() == -1000
+
+
 def test_dicom_slices_of_different_sizes_are_refused(tmp_path):
     series = generate_uid()
     dicom_slice(tmp_path / "0.dcm", np.zeros((4, 4)), z=0.0, series=series)
     dicom_slice(tmp_path / "1.dcm", np.zeros((4, 6)), z=2.0, series=series)
     with pytest.raises(InputError, match=r"differ in size \(4 x 4, 4 x 6\)"):
         read_volume(tmp_path)
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    for i in range(2):
+        dicom_slice(frames / f"{i}.dcm", np.zeros((3, 4, 4)), z=float(i), series=series, frames=3)
+    with pytest.raises(InputError, match="a folder of multi-frame files"):
+        read_volume(frames)
+
+
+def test_rgb_nifti_is_refused_by_name(tmp_path):
+    rgb = np.zeros((4, 4, 3), [("R", "u1"), ("G", "u1"), ("B", "u1")])
+    nib.save(nib.Nifti1Image(rgb, np.eye(4)), tmp_path / "rgb.nii")
+    with pytest.raises(InputError, match=r"rgb\.nii: .* voxels; bioscope reads one real grey"):
+        read_volume(tmp_path / "rgb.nii")
 
 
 def test_dicom_multiframe(tmp_path):

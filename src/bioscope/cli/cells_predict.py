@@ -173,9 +173,9 @@ def _model_options(parser: argparse.ArgumentParser, several: bool = False) -> No
     parser.add_argument(
         "--diameter",
         help="typical nucleus diameter in pixels (images are rescaled so nuclei appear at the "
-        "model's training diameter), or auto (estimated per image, no network); with none "
-        "given, the model's spec decides (the shipped model takes images as they are) and "
-        "--method classic estimates it",
+        "model's training diameter, by 1/8 to 8 times), or auto (estimated per image, no "
+        "network); with none given, the model's spec decides (the shipped model takes images "
+        "as they are) and --method classic estimates it",
     )
     parser.add_argument(
         "--device", choices=DEVICES, default="auto", help="auto (CUDA when present), cpu, cuda"
@@ -202,6 +202,7 @@ def _predictor(
         mode=args.mode,
         batch_size=args.batch_size,
     )
+    predictor.check_diameter(args.diameter)  # one error for the run, not one per image
     return predictor, methods or [predictor.spec.method]
 
 

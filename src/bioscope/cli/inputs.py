@@ -16,16 +16,20 @@ PREDICT_OUTPUTS = {"prob": ".tif", "mask": ".tif", "labels": ".tif", "overlay": 
 
 
 def expand_inputs(
-    items: Sequence[Path], suffixes: tuple[str, ...], stain: int | None = 2
+    items: Sequence[Path],
+    suffixes: tuple[str, ...],
+    stain: int | None = 2,
+    skip_predicted: bool = True,
 ) -> tuple[list[Path], str | None]:
     """The files ``items`` stand for, in order, each once, and a note for the user (or ``None``).
 
     A folder stands for its files ending in ``suffixes`` (not those of its sub-folders, not
-    Cellpose-style ``*_masks.*`` files, and not the outputs ``cells predict`` wrote beside an
-    image there, :data:`PREDICT_OUTPUTS`), a pattern with ``*``, ``?`` or ``[`` for its matches; a
-    file stands for itself (whatever its ending: the reader says if it cannot read it). BBBC005
-    file names (``..._w1.TIF`` cell bodies, ``..._w2.TIF`` nuclei) found in folders and patterns
-    are kept for ``stain`` only (``None``: both), and the note says how many were left out.
+    Cellpose-style ``*_masks.*`` files, and with ``skip_predicted`` not the outputs ``cells
+    predict`` wrote beside an image there, :data:`PREDICT_OUTPUTS`), a pattern with ``*``, ``?``
+    or ``[`` for its matches; a file stands for itself (whatever its ending: the reader says if
+    it cannot read it). BBBC005 file names (``..._w1.TIF`` cell bodies, ``..._w2.TIF`` nuclei)
+    found in folders and patterns are kept for ``stain`` only (``None``: both), and the note
+    says how many were left out.
 
     Raises:
         InputError: an item does not exist or matches nothing usable.
@@ -40,7 +44,7 @@ def expand_inputs(
             listed = [p for p in item.iterdir() if p.is_file()]
             images = [p for p in listed if p.name.lower().endswith(suffixes)]
             found = sorted(p for p in images if not p.stem.endswith("_masks"))
-            outputs = _predict_outputs(found)
+            outputs = _predict_outputs(found) if skip_predicted else set()
             derived += len(outputs)
             found = [p for p in found if p not in outputs]
             where = f"folder {item}"

@@ -295,7 +295,7 @@ def run_degrade(args: argparse.Namespace) -> int:
     volume = read_volume(args.input, args.volume)
     out = args.out
     png = out.suffix.lower() == ".png"  # the input's integer type; float32 elsewhere
-    check_written(out, volume, "keep" if png else "float32", args.input)
+    check_written(out, volume, "keep" if png else "float32", [args.input], "write .tif or .npy")
     if volume.is_volume:
         axis = AXES[args.axis]
         if args.kind in SLICE_PROFILES:  # thick slices along --axis
@@ -468,7 +468,10 @@ def run_upscale(args: argparse.Namespace) -> int:
             axis = AXES[args.axis or "axial"] if volume.is_volume else 0
             scale = predictor.check_scale(args.scale, strict=args.strict)
         out = args.out / upscaled_name(path, volume, scale) if several else args.out
-        check_written(out, volume, args.dtype, path)
+        way_out = (
+            "write .npy" if args.dtype == "float32" else "write .npy, or .tif with --dtype float32"
+        )
+        check_written(out, volume, args.dtype, inputs, way_out)
         if out.resolve() in written:
             raise InputError(
                 f"{path} and {written[out.resolve()]} would both be written to {out}; "
@@ -520,7 +523,7 @@ def upscale_inputs(items: list[Path]) -> tuple[list[Path], bool]:
     for item in items:
         listed = item.is_dir() and any(p.name.lower().endswith(suffixes) for p in item.iterdir())
         if listed or GLOB_CHARS & set(str(item)):
-            files, _ = expand_inputs([item], suffixes, stain=None)
+            files, _ = expand_inputs([item], suffixes, stain=None, skip_predicted=False)
             expanded += files
             several = True
         elif not item.exists():
@@ -540,14 +543,16 @@ def upscaled_name(path: Path, volume: Volume, scale: Fraction) -> str:
     return f"{stem}_x{float(scale):g}{suffix}"
 
 
-def check_written(out: Path, volume: Volume, dtype: str, source: Path) -> None:
-    """Refuse an output name that cannot hold the result, or that is the input ``source``,
-    before computing it."""
+def check_written(
+    out: Path, volume: Volume, dtype: str, inputs: list[Path], way_out: str = "write .npy"
+) -> None:
+    """Refuse an output name that cannot hold the result (saying ``way_out``), or that is one of
+    the ``inputs``, before computing it."""
     name = out.name.lower()
     if out.is_dir():
         raise InputError(f"{out}: is a folder; give a file name")
-    if out.exists() and out.resolve() == source.resolve():
-        raise InputError(f"{out}: is the input; write the result to another file")
+    if out.exists() and any(out.resolve() == p.resolve() for p in inputs):
+        raise InputError(f"{out}: is an input; write the result to another file")
     if volume.is_volume and not name.endswith(NIFTI_SUFFIXES):
         raise InputError(f"{out}: a volume is written as NIfTI (.nii or .nii.gz)")
     if not name.endswith((*NIFTI_SUFFIXES, ".npy", *IMAGE_SUFFIXES)):
@@ -557,7 +562,7 @@ def check_written(out: Path, volume: Volume, dtype: str, source: Path) -> None:
         try:
             check_writable(out, written)
         except InputError as exc:
-            raise InputError(f"{exc}; write .npy, or .tif with --dtype float32") from None
+            raise InputError(f"{exc}; {way_out}") from None
 
 
 def write_result(out: Path, result: Volume, dtype: str) -> Path:

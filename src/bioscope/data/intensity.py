@@ -145,7 +145,7 @@ def mri_window(data: np.ndarray, low: float = 0.5, high: float = 99.5) -> tuple[
     data = np.asarray(data)
     foreground = data[data > 0]
     if foreground.size == 0:
-        raise InputError("no value above zero: nothing but background to enlarge")
+        raise InputError("no value above zero: nothing but background")
     lo, hi = np.percentile(foreground, [low, high])
     lo = min(float(lo), 0.0)
     return lo, max(float(hi), lo + 1e-12)

@@ -104,8 +104,6 @@ def _labels(mask: np.ndarray, pair: CellPair) -> np.ndarray:
 
 
 def _scores(truth: np.ndarray, labels: np.ndarray, method: str, grey: np.ndarray) -> dict[str, Any]:
-    if truth.shape != labels.shape:
-        raise InputError(f"mask of shape {truth.shape} does not match its image {labels.shape}")
     ids = np.unique(labels[labels > 0])
     touching = np.unique(labels[(labels > 0) & (truth > 0)])
     unlabelled = np.setdiff1d(ids, touching)

@@ -178,6 +178,12 @@ class CellPredictor(Predictor):
             empty=empty,
         )
 
+    def check_diameter(self, diameter: Diameter) -> None:
+        """Raise :class:`InputError` for a diameter this model cannot match (once, before any
+        image is read; ``"auto"`` and ``None`` always pass, as does any for ``classic``)."""
+        if diameter not in (None, "auto") and self.spec.method != "classic":
+            self._factor(diameter, np.zeros((1, 1), np.float32))
+
     def _factor(self, diameter: Diameter, image: np.ndarray) -> float:
         """How much to enlarge ``image`` (normalised) so nuclei of ``diameter`` px (or of the
         estimated size) appear at the model's size."""

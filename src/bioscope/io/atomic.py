@@ -34,7 +34,7 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as exc:
-        raise InputError(f"{path}: cannot write in {path.parent} ({exc.strerror})") from None
+        raise InputError(f"{path}: cannot write in {path.parent} ({exc.strerror or exc})") from None
     os.close(fd)
     tmp = Path(tmp_name)
     try:

@@ -11,6 +11,8 @@ from pydicom.errors import InvalidDicomError
 from bioscope.errors import InputError
 
 _LPS_TO_RAS = np.diag([-1.0, -1.0, 1.0, 1.0])
+#: How far (mm) a slice position may stray from an even grid: scanners round positions.
+POSITION_ROUNDING = 0.11
 
 
 def read_dicom(path: Path) -> tuple[np.ndarray, np.ndarray, str]:
@@ -33,6 +35,8 @@ def read_dicom(path: Path) -> tuple[np.ndarray, np.ndarray, str]:
         datasets = _sort_by_position(datasets)
         first = datasets[0]
         slices = [_pixels(ds, path) for ds in datasets]
+        if any(plane.ndim != 2 for plane in slices):
+            raise InputError(f"{path}: a folder of multi-frame files; give one file at a time")
         sizes = {plane.shape for plane in slices}
         if len(sizes) > 1:
             shown = ", ".join(" x ".join(map(str, size)) for size in sorted(sizes))
@@ -41,7 +45,7 @@ def read_dicom(path: Path) -> tuple[np.ndarray, np.ndarray, str]:
         volume = np.stack([_rescaled(plane, ds) for plane, ds in pairs])
         spacing = _slice_spacing(datasets, path)
     affine = _affine(first, spacing)  # (slices, rows, cols) -> (cols, rows, slices) below
-    return np.ascontiguousarray(volume.transpose(2, 1, 0)), affine, _stored_dtype(first)
+    return np.ascontiguousarray(volume.transpose(2, 1, 0)), affine, _stored_dtype(datasets)
 
 
 def _rescaled(pixels: np.ndarray, ds: pydicom.Dataset) -> np.ndarray:
@@ -88,9 +92,14 @@ def _pixels(ds: pydicom.Dataset, path: Path) -> np.ndarray:
         ) from exc
 
 
-def _stored_dtype(ds: pydicom.Dataset) -> str:
-    bits = int(getattr(ds, "BitsAllocated", 16))
-    signed = int(getattr(ds, "PixelRepresentation", 0)) == 1
+def _stored_dtype(datasets: list[pydicom.Dataset]) -> str:
+    """The pixel type the values keep: the stored integers', or ``float32`` where a rescale
+    slope or intercept makes them other numbers (CT's -1000 HU from unsigned storage)."""
+    if any(_rescaled(np.array([0, 1]), ds).tolist() != [0, 1] for ds in datasets):
+        return "float32"
+    first = datasets[0]
+    bits = int(getattr(first, "BitsAllocated", 16))
+    signed = int(getattr(first, "PixelRepresentation", 0)) == 1
     return f"{'int' if signed else 'uint'}{bits}"
 
 
@@ -129,12 +138,14 @@ def _slice_spacing(datasets: list[pydicom.Dataset], path: Path) -> float:
             f"{path}: two slices lie at one position ({at:g} mm along the slice normal): "
             "several echoes, time points or stacks in one series; put each in its own folder"
         )
-    if not np.allclose(steps, steps[0], rtol=1e-3, atol=1e-3):
+    mean = (positions[-1] - positions[0]) / (len(positions) - 1)
+    # positions rounded to 0.1 mm make a 0.625 mm step read 0.6 / 0.7: tolerated; a gap is not
+    if np.abs(steps - mean).max() > max(0.1 * mean, POSITION_ROUNDING):
         raise InputError(
             f"{path}: the slices are not evenly spaced (steps of {steps.min():g} to "
             f"{steps.max():g} mm): a gap or a mixed series, which one volume grid cannot hold"
         )
-    return float(steps[0])
+    return float(mean)
 
 
 def _tag_spacing(ds: pydicom.Dataset) -> float:

@@ -1,8 +1,9 @@
 """Read and write 2-D microscopy and medical images as TIFF or PNG.
 
 Arrays are ``(H, W)`` for grayscale and ``(H, W, 3)`` for RGB, in the file's own dtype
-(``uint8`` or ``uint16``; TIFF may also hold ``uint32``/``float32`` data such as label images or
-probability maps). Every failure raises :class:`~bioscope.errors.InputError` naming the file.
+(``uint8`` or ``uint16``; TIFF may also hold ``int8``/``int16``/``int32``, ``uint32`` and
+``float32``/``float64`` data such as CT slices, label images or probability maps). Every failure
+raises :class:`~bioscope.errors.InputError` naming the file.
 """
 
 from __future__ import annotations

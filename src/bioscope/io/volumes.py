@@ -219,10 +219,10 @@ def _read_nifti(path: Path, volume: int | None) -> Volume:
         shape = image.shape
     except Exception as exc:  # nibabel raises many types for a bad file
         raise InputError(f"{path}: not a readable NIfTI file ({exc})") from exc
-    if np.dtype(dtype).kind not in "uif":
+    if image.get_data_dtype().kind not in "uif":
         raise InputError(
-            f"{path}: {dtype} voxels; bioscope reads real grey values (for complex data, save "
-            "the magnitude)"
+            f"{path}: {dtype} voxels; bioscope reads one real grey value per voxel (not RGB or "
+            "complex: save the grey image or the magnitude)"
         )
     # nibabel moves the stored scaling from the header to the data proxy: put it back
     header = image.header.copy()
