@@ -16,9 +16,10 @@ POSITION_ROUNDING = 0.11
 
 
 def read_dicom(path: Path) -> tuple[np.ndarray, np.ndarray, str]:
-    """Read DICOM pixels as float32 ``(columns, rows, slices)`` with a RAS affine and the stored
-    pixel type; each slice's rescale slope and intercept are applied, and the affine starts at
-    the first slice in space (not in file order).
+    """Read DICOM pixels as float32 ``(columns, rows, slices)`` with a RAS affine and the pixel
+    type the values keep (the stored one, or ``float32`` after a rescale); each slice's rescale
+    slope and intercept are applied, and the affine starts at the first slice in space (not in
+    file order).
 
     Raises:
         InputError: unreadable files, several series, slices of different sizes, or slice
