@@ -134,7 +134,11 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
 def _inputs(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "images", nargs="+", type=Path, help="TIFF/PNG images, folders of them, or glob patterns"
+        "images",
+        nargs="+",
+        type=Path,
+        help="TIFF/PNG images, folders of them (leaving out Cellpose *_masks files and the "
+        "_prob/_mask/_labels/_overlay files cells predict wrote beside an image), or glob patterns",
     )
     parser.add_argument(
         "--stain",
