@@ -50,6 +50,17 @@ def test_four_d_needs_a_volume(tmp_path):
         read_volume(path, volume=3)
 
 
+def test_a_volume_index_for_a_file_of_one_volume_is_refused(tmp_path):
+    """--volume 2 on a 3-D file or a 2-D image was silently ignored."""
+    three = nifti(tmp_path / "3d.nii.gz", np.ones((3, 4, 5), np.float32), np.eye(4))
+    plane = tmp_path / "plane.npy"
+    np.save(plane, np.ones((4, 5), np.float32))
+    for path in (three, plane):
+        assert read_volume(path, volume=0).data.shape[:2] in ((3, 4), (4, 5))
+        with pytest.raises(InputError, match="--volume 2 is for 4-D"):
+            read_volume(path, volume=2)
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [

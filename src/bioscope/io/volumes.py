@@ -72,13 +72,16 @@ def read_volume(path: str | os.PathLike[str], volume: int | None = None) -> Volu
         volume: which volume of a 4-D NIfTI file to read (required for 4-D files).
 
     Raises:
-        InputError: missing, unreadable, empty, not finite, 4-D without ``volume``, unsupported
-            DICOM transfer syntax, or not a 2-D/3-D image.
+        InputError: missing, unreadable, empty, not finite, 4-D without ``volume`` (or a
+            ``volume`` other than 0 for a file that holds one), unsupported DICOM transfer
+            syntax, or not a 2-D/3-D image.
     """
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: no such file or folder")
     name = path.name.lower()
+    if volume not in (None, 0) and not name.endswith(NIFTI_SUFFIXES):
+        raise InputError(f"{path}: --volume {volume} is for 4-D NIfTI files; this holds one")
     if path.is_dir() or name.endswith(".dcm") or _looks_like_dicom(path):
         from bioscope.io.dicom import read_dicom
 
@@ -241,6 +244,8 @@ def _read_nifti(path: Path, volume: int | None) -> Volume:
         image = image.slicer[..., volume]
     elif len(shape) != 3:
         raise InputError(f"{path}: expected a 3-D (or 4-D) volume, got shape {shape}")
+    elif volume not in (None, 0):
+        raise InputError(f"{path}: --volume {volume} is for 4-D files; this holds one volume")
     try:
         data = np.asarray(image.get_fdata(dtype=np.float32))
     except Exception as exc:
