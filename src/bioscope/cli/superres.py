@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Set as AbstractSet
 from fractions import Fraction
 from pathlib import Path
 
@@ -295,7 +296,8 @@ def run_degrade(args: argparse.Namespace) -> int:
     volume = read_volume(args.input, args.volume)
     out = args.out
     png = out.suffix.lower() == ".png"  # the input's integer type; float32 elsewhere
-    check_written(out, volume, "keep" if png else "float32", [args.input], "write .tif or .npy")
+    dtype = "keep" if png else "float32"
+    check_written(out, volume, dtype, {args.input.resolve()}, "write .tif or .npy")
     if volume.is_volume:
         axis = AXES[args.axis]
         if args.kind in SLICE_PROFILES:  # thick slices along --axis
@@ -456,6 +458,7 @@ def run_upscale(args: argparse.Namespace) -> int:
     predictor = SRPredictor.from_checkpoint(
         args.model, args.device, tile=args.tile, batch_size=args.batch_size
     )
+    sources = {p.resolve() for p in inputs}
     written: dict[Path, Path] = {}
     for path in inputs:
         volume = read_volume(path, args.volume)
@@ -471,13 +474,14 @@ def run_upscale(args: argparse.Namespace) -> int:
         way_out = (
             "write .npy" if args.dtype == "float32" else "write .npy, or .tif with --dtype float32"
         )
-        check_written(out, volume, args.dtype, inputs, way_out)
-        if out.resolve() in written:
+        check_written(out, volume, args.dtype, sources, way_out)
+        target = out.resolve()
+        if target in written:
             raise InputError(
-                f"{path} and {written[out.resolve()]} would both be written to {out}; "
+                f"{path} and {written[target]} would both be written to {out}; "
                 "upscale them into separate folders"
             )
-        written[out.resolve()] = path
+        written[target] = path
         try:
             result = _upscaled(predictor, volume, scale, axis, args, path.name)
         except InputError as exc:
@@ -544,14 +548,14 @@ def upscaled_name(path: Path, volume: Volume, scale: Fraction) -> str:
 
 
 def check_written(
-    out: Path, volume: Volume, dtype: str, inputs: list[Path], way_out: str = "write .npy"
+    out: Path, volume: Volume, dtype: str, sources: AbstractSet[Path], way_out: str = "write .npy"
 ) -> None:
     """Refuse an output name that cannot hold the result (saying ``way_out``), or that is one of
-    the ``inputs``, before computing it."""
+    the inputs (``sources``, resolved), before computing it."""
     name = out.name.lower()
     if out.is_dir():
         raise InputError(f"{out}: is a folder; give a file name")
-    if out.exists() and any(out.resolve() == p.resolve() for p in inputs):
+    if out.exists() and out.resolve() in sources:
         raise InputError(f"{out}: is an input; write the result to another file")
     if volume.is_volume and not name.endswith(NIFTI_SUFFIXES):
         raise InputError(f"{out}: a volume is written as NIfTI (.nii or .nii.gz)")
