@@ -123,6 +123,18 @@ class CellArrays:
     labels: np.ndarray | None
 
 
+def check_same_shape(
+    path: Path, shape: tuple[int, ...], image: Path, image_shape: tuple[int, ...]
+) -> None:
+    """Raise :class:`InputError` naming both files unless mask or labels ``path`` is as large as
+    its ``image``."""
+    if tuple(shape) != tuple(image_shape):
+        raise InputError(
+            f"{path}: shape {tuple(shape)} does not match its image {image} of shape "
+            f"{tuple(image_shape)}"
+        )
+
+
 def load_pair(pair: CellPair) -> CellArrays:
     """Read one pair and check that image, mask and labels agree in shape.
 
@@ -136,11 +148,8 @@ def load_pair(pair: CellPair) -> CellArrays:
     if labels is None and len(np.unique(raw_mask)) > 2:
         labels = raw_mask
     for other, path in ((raw_mask, pair.mask), (labels, pair.labels or pair.mask)):
-        if other is not None and other.shape[:2] != image.shape:
-            raise InputError(
-                f"{path}: shape {other.shape[:2]} does not match its image {pair.image} "
-                f"of shape {image.shape}"
-            )
+        if other is not None:
+            check_same_shape(path, other.shape[:2], pair.image, image.shape)
     return CellArrays(image, raw_mask > 0, None if labels is None else labels.astype(np.int64))
 
 

@@ -23,7 +23,7 @@ import torch
 from scipy import ndimage
 
 from bioscope.counting import count_maps
-from bioscope.data.cells import CellPair
+from bioscope.data.cells import CellPair, check_same_shape
 from bioscope.data.targets import labels_from_mask
 from bioscope.errors import InputError
 from bioscope.inference.cells import CellPredictor, Diameter
@@ -62,11 +62,7 @@ def evaluate_folder(
         raw = read_image(pair.image)
         grey = to_grey(raw)
         truth = _labels(read_image(pair.mask), pair)
-        if truth.shape != grey.shape:
-            raise InputError(
-                f"{pair.mask}: shape {truth.shape} does not match its image {pair.image} "
-                f"of shape {grey.shape}"
-            )
+        check_same_shape(pair.mask, truth.shape, pair.image, grey.shape)
         segmentation = predictor.segment(raw, diameter)
         row: dict[str, Any] = {
             "file": pair.image.name,
