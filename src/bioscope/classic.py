@@ -25,8 +25,10 @@ from bioscope.errors import InputError
 
 def estimate_diameter(image: np.ndarray) -> float | None:
     """Typical nucleus diameter (pixels) of a normalised 2-D image, no network: the median
-    equivalent diameter of the Otsu objects of the lightly smoothed image (Cellpose estimates
-    size before segmenting, too); ``None`` when nothing stands out of the noise.
+    equivalent diameter of the Otsu objects of the lightly smoothed image, then again with the
+    smoothing (first estimate / 24) and the smallest object kept ((first estimate / 4)^2 px)
+    scaled to that first estimate (Cellpose estimates size before segmenting, too); ``None``
+    when nothing stands out of the noise.
 
     Example:
         >>> yy, xx = np.mgrid[:80, :120]
@@ -39,9 +41,21 @@ def estimate_diameter(image: np.ndarray) -> float | None:
         raise InputError(f"expected a 2-D image, got shape {image.shape}")
     if image.max() == image.min() or looks_empty(image):
         return None
-    smooth = ndimage.gaussian_filter(np.asarray(image, np.float32), 1.0)
-    mask = drop_small(ndimage.binary_fill_holes(smooth > threshold_otsu(smooth)), 9)
-    labels, _ = ndimage.label(mask)
+    first = _otsu_diameter(image, sigma=1.0, min_area=9)
+    if first is None:
+        return None
+    # A second look whose smoothing and smallest object follow the first estimate, so the
+    # estimate scales with the image: a fixed 1 px blur merges nuclei of 6 px more than nuclei of
+    # 12, and a field shown at half size read 8% larger (relative) than at full size.
+    return _otsu_diameter(image, sigma=first / 24, min_area=(first / 4) ** 2) or first
+
+
+def _otsu_diameter(image: np.ndarray, sigma: float, min_area: float) -> float | None:
+    """Median equivalent diameter of the Otsu objects of ``image`` smoothed by ``sigma`` px,
+    objects smaller than ``min_area`` pixels left out."""
+    smooth = ndimage.gaussian_filter(np.asarray(image, np.float32), sigma)
+    mask = drop_small(ndimage.binary_fill_holes(smooth > threshold_otsu(smooth)), round(min_area))
+    labels, _ = ndimage.label(mask, structure=np.ones((3, 3), int))  # as drop_small sees them
     return median_diameter([labels])
 
 

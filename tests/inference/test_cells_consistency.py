@@ -6,36 +6,16 @@ from __future__ import annotations
 
 import importlib.util
 
-import numpy as np
 import pytest
-import torch
-import torch.nn.functional as F
 
 from bioscope.data.real_nuclei import load_source
 from bioscope.inference.cells import CellPredictor
-from bioscope.samples import nuclei_field
+from bioscope.samples import file_versions, nuclei_field
 
 
 @pytest.fixture(scope="module")
 def shipped():
     return CellPredictor.from_checkpoint(device="cpu")
-
-
-def _resized(image: np.ndarray, factor: float) -> np.ndarray:
-    x = torch.from_numpy(image.astype(np.float32))[None, None]
-    size = [round(n * factor) for n in image.shape]
-    return F.interpolate(x, size, mode="bilinear", antialias=factor < 1)[0, 0].numpy()
-
-
-def _versions(image: np.ndarray) -> dict[str, np.ndarray]:
-    """The same scene as a user might get it: 8-bit, dim 16-bit, half and twice the size."""
-    unit = (image - image.min()) / np.ptp(image)
-    return {
-        "8-bit": np.round(unit * 255).astype(np.uint8),
-        "dim 16-bit": np.round(100 + unit * 400).astype(np.uint16),
-        "0.5x": _resized(unit, 0.5),
-        "2x": _resized(unit, 2.0),
-    }
 
 
 def _assert_within(counts: dict[str, int], tolerance: float) -> None:
@@ -45,23 +25,26 @@ def _assert_within(counts: dict[str, int], tolerance: float) -> None:
 
 def test_simulated_field_counts_agree_across_bit_depth_and_size(shipped):
     image, _ = nuclei_field(count=44, seed=5)
-    counts = {k: shipped.segment(v, diameter="auto").count for k, v in _versions(image).items()}
+    counts = {k: shipped.segment(v, diameter="auto").count for k, v in file_versions(image).items()}
     _assert_within(counts, 0.05)
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("ndev_sampledata") is None,
-    reason="ndev-sampledata is not installed (scripts/setup.sh installs it)",
-)
-@pytest.mark.xfail(
-    strict=True,
-    reason="not yet within 5%: the real frame at 0.5x (nuclei of ~6 px) counts 93 against 96..99 "
-    "for the other versions (6% spread); the issue asks for 5%",
-)
-def test_real_frame_counts_agree_across_bit_depth_and_size(shipped):
-    _, image, _ = load_source("ndev-scratch-assay:test")[0]
-    counts = {
-        k: shipped.segment(v, diameter="auto").count
-        for k, v in _versions(image.astype(float)).items()
-    }
+NO_NDEV = importlib.util.find_spec("ndev_sampledata") is None
+#: Test frame 7 spreads 5.9% (95 dim 16-bit .. 101 at 2x): its four versions get one size
+#: estimate (11.2-11.3 px) and the spread is the network's own: given fixed diameters of 10.5
+#: to 12 px its count moves from 106 to 94, and by up to 4 between the 8-bit and dim copies.
+MODEL_SPREAD = pytest.mark.xfail(strict=True, reason="the network's count moves 6% here")
+
+
+@pytest.fixture(scope="module")
+def test_frames():
+    return {frame: image for frame, image, _ in load_source("ndev-scratch-assay:test")}
+
+
+@pytest.mark.skipif(NO_NDEV, reason="ndev-sampledata is not installed (scripts/setup.sh does)")
+@pytest.mark.parametrize("frame", [5, 6, pytest.param(7, marks=MODEL_SPREAD), 8, 9])
+def test_real_frame_counts_agree_across_bit_depth_and_size(shipped, test_frames, frame):
+    """The test frames (the size estimate was tuned on the training frames and the simulator)."""
+    image = test_frames[frame].astype(float)
+    counts = {k: shipped.segment(v, diameter="auto").count for k, v in file_versions(image).items()}
     _assert_within(counts, 0.05)
