@@ -105,6 +105,27 @@ def test_mismatched_mask_is_refused(tmp_path):
         load_pair(CellPair(tmp_path / "a.png", tmp_path / "a_masks.png"))
 
 
+@pytest.mark.parametrize(
+    ("mask", "message"),
+    [
+        (
+            np.array([[0, -1], [-2, 3]], np.int16).repeat(4, 0).repeat(4, 1),
+            r"negative values \(-2\)",
+        ),
+        (
+            np.array([[0, 1.5], [2, 3]], np.float32).repeat(4, 0).repeat(4, 1),
+            "instance labels must be integers",
+        ),
+    ],
+)
+def test_training_masks_with_impossible_labels_are_refused(tmp_path, mask, message):
+    """What folder evaluation refuses, training refuses too (it cast them to int64 and went on)."""
+    write_image(tmp_path / "a.tif", np.ones((8, 8), np.uint8))
+    write_image(tmp_path / "a_masks.tif", mask)
+    with pytest.raises(InputError, match=f"a_masks.tif: {message}"):
+        load_pair(CellPair(tmp_path / "a.tif", tmp_path / "a_masks.tif"))
+
+
 def test_normalisation():
     ramp = np.arange(256, dtype=np.uint8).reshape(16, 16)
     np.testing.assert_allclose(PercentileNorm(0, 100)(ramp), ramp / 255, rtol=1e-6)

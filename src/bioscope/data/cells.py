@@ -135,11 +135,25 @@ def check_same_shape(
         )
 
 
+def check_label_values(path: Path, mask: np.ndarray) -> None:
+    """Raise :class:`InputError` naming ``path`` unless the pixels of mask or label file ``path``
+    can be instance labels: 0 for background, 1, 2, ... for objects (a two-valued mask may be
+    float or bool)."""
+    if mask.dtype.kind in "iuf" and mask.size and mask.min() < 0:
+        raise InputError(
+            f"{path}: negative values ({mask.min()}) in an instance mask; labels are 0 for "
+            "background and 1, 2, ... for objects"
+        )
+    if mask.dtype.kind not in "uib" and len(np.unique(mask)) > 2:
+        raise InputError(f"{path}: instance labels must be integers, got {mask.dtype}")
+
+
 def load_pair(pair: CellPair) -> CellArrays:
     """Read one pair and check that image, mask and labels agree in shape.
 
     Raises:
-        InputError: a file is unreadable, or the shapes differ (the message names both files).
+        InputError: a file is unreadable, a mask holds negative or fractional labels, or the
+            shapes differ (the message names both files).
     """
     image = prepare_image(read_image(pair.image))
     raw_mask = read_image(pair.mask)
@@ -149,6 +163,7 @@ def load_pair(pair: CellPair) -> CellArrays:
         labels = raw_mask
     for other, path in ((raw_mask, pair.mask), (labels, pair.labels or pair.mask)):
         if other is not None:
+            check_label_values(path, other)
             check_same_shape(path, other.shape[:2], pair.image, image.shape)
     return CellArrays(image, raw_mask > 0, None if labels is None else labels.astype(np.int64))
 

@@ -23,7 +23,7 @@ import torch
 from scipy import ndimage
 
 from bioscope.counting import count_maps
-from bioscope.data.cells import CellPair, check_same_shape
+from bioscope.data.cells import CellPair, check_label_values, check_same_shape
 from bioscope.data.targets import labels_from_mask
 from bioscope.errors import InputError
 from bioscope.inference.cells import CellPredictor, Diameter
@@ -87,15 +87,9 @@ def evaluate_folder(
 def _labels(mask: np.ndarray, pair: CellPair) -> np.ndarray:
     """Instance labels of a mask file (a binary mask is split into connected components)."""
     mask = mask[..., 0] if mask.ndim == 3 else mask
-    if mask.dtype.kind in "iuf" and mask.size and mask.min() < 0:
-        raise InputError(
-            f"{pair.mask}: negative values ({mask.min()}) in an instance mask; labels are 0 for "
-            "background and 1, 2, ... for objects"
-        )
+    check_label_values(pair.mask, mask)
     if len(np.unique(mask)) <= 2:
         return labels_from_mask(mask > 0)
-    if mask.dtype.kind not in "ui":
-        raise InputError(f"{pair.mask}: instance labels must be integers, got {mask.dtype}")
     return mask.astype(np.int64)
 
 
