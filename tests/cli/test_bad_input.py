@@ -110,6 +110,11 @@ def cases(f: dict[str, Path]) -> list[tuple[str, list[str], str]]:
             "good.tif: a file",
         ),
         (
+            "evaluate-folder-by-blur",
+            ["cells", "evaluate", "--data", str(f["folder"]), "--blur", "1", "-o", str(out)],
+            "--blur and --counts pick BBBC005 images by their file names",
+        ),
+        (
             "sr-evaluate-data-is-a-file",
             ["sr", "evaluate", "--data", str(f["good.nii.gz"]), "-o", str(out)],
             "good.nii.gz: a file",

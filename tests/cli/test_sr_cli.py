@@ -365,3 +365,21 @@ def test_upscale_of_a_folder_reads_every_image_and_never_an_earlier_result(
         "sr", "degrade", str(folder / "scan_x2.png"), "--scale", "2", "-o", str(tmp_path / "lr.png")
     )
     assert degrade.returncode == 0, degrade.stderr
+
+
+def test_axis_given_for_a_2d_image_is_named_as_unused(cli, tmp_path, sr_checkpoint):
+    """A 2-D image has no slice axis: ``--axis`` gets a warning, not silence."""
+    image = write_image(
+        tmp_path / "a.png", (np.random.default_rng(0).random((24, 20)) * 255).astype(np.uint8)
+    )
+    model = ["--model", str(sr_checkpoint)]
+    for argv in (
+        ["upscale", str(image), "--scale", "2", *model, "-o", str(tmp_path / "up.png")],
+        ["degrade", str(image), "--scale", "2", "-o", str(tmp_path / "lr.png")],
+    ):
+        result = cli("sr", *argv, "--axis", "sagittal")
+        assert result.returncode == 0, result.stderr
+        assert "a.png: a 2-D image has no slice axis to choose; --axis sagittal is not used" in (
+            result.stderr
+        )
+        assert "not used" not in cli("sr", *argv).stderr

@@ -93,8 +93,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     evaluate.add_argument(
         "--stain", type=int, choices=(1, 2), default=2, help="1 cell body, 2 nuclei (default)"
     )
-    evaluate.add_argument("--blur", type=int_list, help="only these blur levels")
-    evaluate.add_argument("--counts", type=int_list, help="only these nominal counts")
+    evaluate.add_argument("--blur", type=int_list, help="only these blur levels (BBBC005 layout)")
+    evaluate.add_argument(
+        "--counts", type=int_list, help="only these nominal counts (BBBC005 layout)"
+    )
     _model_options(evaluate, several=True)
     evaluate.set_defaults(handler=run_evaluate)
 
@@ -384,6 +386,11 @@ def _write_evaluation(
 def run_evaluate_folder(args: argparse.Namespace) -> int:
     """``bioscope cells evaluate`` on images with instance masks (Cellpose layout), or on a
     named real data source, extracted to a temporary folder first."""
+    if args.blur is not None or args.counts is not None:
+        raise InputError(
+            f"--blur and --counts pick BBBC005 images by their file names; {args.data} is "
+            "images with masks, which have neither: leave them out"
+        )
     if not args.data.exists() and is_source(str(args.data)):
         with tempfile.TemporaryDirectory() as scratch:
             extract_source(str(args.data), scratch)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import warnings
 from collections.abc import Set as AbstractSet
 from fractions import Fraction
 from pathlib import Path
@@ -27,7 +28,7 @@ from bioscope.data.superres import (
     volume_slices,
 )
 from bioscope.device import DEVICES
-from bioscope.errors import InputError, naming
+from bioscope.errors import BioscopeWarning, InputError, naming
 from bioscope.evaluate.through_plane import evaluate_through_plane, summary_table
 from bioscope.inference.formats import export_sr_model
 from bioscope.inference.superres import SRPredictor
@@ -81,7 +82,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     deg.add_argument("input", type=Path)
     deg.add_argument("--scale", required=True, help="e.g. 2, 2.5, 3.7 (1.1..4.0)")
     add_out(deg, "file", ".nii/.nii.gz for volumes; .png, .tif, .npy or .nii for 2-D images")
-    deg.add_argument("--axis", choices=tuple(AXES), default="axial", help="slice axis of a volume")
+    deg.add_argument("--axis", choices=tuple(AXES), help="slice axis of a volume (default: axial)")
     deg.add_argument("--volume", type=int, help="volume of a 4-D file (0-based)")
     deg.add_argument(
         "--kind",
@@ -298,8 +299,9 @@ def run_degrade(args: argparse.Namespace) -> int:
     png = out.suffix.lower() == ".png"  # the input's integer type; float32 elsewhere
     dtype = "keep" if png else "float32"
     check_written(out, volume, dtype, {args.input.resolve()}, "write .tif or .npy")
+    _check_axis_used(args.input, volume, args.axis)
     if volume.is_volume:
-        axis = AXES[args.axis]
+        axis = AXES[args.axis or "axial"]
         if args.kind in SLICE_PROFILES:  # thick slices along --axis
             data = _low_resolution(volume.data, scale, args, axis)
             factors = [float(scale) if i == axis else 1.0 for i in range(3)]
@@ -315,6 +317,16 @@ def run_degrade(args: argparse.Namespace) -> int:
     shape = list((data if volume.is_volume else lr).shape)
     print(f"{args.input} {list(volume.data.shape)} -> {out} {shape} (scale {scale})")
     return 0
+
+
+def _check_axis_used(path: Path, volume: Volume, axis: str | None) -> None:
+    """Warn that ``--axis`` is not used when ``path`` holds a 2-D image (nothing to choose)."""
+    if axis is not None and not volume.is_volume:
+        warnings.warn(
+            f"{path}: a 2-D image has no slice axis to choose; --axis {axis} is not used",
+            BioscopeWarning,
+            stacklevel=2,
+        )
 
 
 def _low_resolution(
@@ -462,6 +474,7 @@ def run_upscale(args: argparse.Namespace) -> int:
     written: dict[Path, Path] = {}
     for path in inputs:
         volume = read_volume(path, args.volume)
+        _check_axis_used(path, volume, args.axis)
         if args.through_plane:
             axis = AXES[args.axis] if args.axis else slice_axis(volume)
             scale = predictor.check_scale(
