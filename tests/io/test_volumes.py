@@ -8,8 +8,8 @@ from pydicom.dataset import FileDataset, FileMetaDataset
 from pydicom.encaps import encapsulate
 from pydicom.uid import ExplicitVRLittleEndian, JPEG2000Lossless, MRImageStorage, generate_uid
 
-from bioscope.errors import InputError
-from bioscope.io import read_volume, write_nifti
+from bioscope.errors import BioscopeWarning, InputError
+from bioscope.io import read_volume, write_image, write_nifti
 from bioscope.io.volumes import describe_nifti, rescaled_affine
 
 
@@ -328,3 +328,13 @@ def test_describe_gives_the_canonical_order_as_read_volume_does(tmp_path):
     volume = read_volume(path, volume=1)
     assert list(volume.data.shape) == info["shape"][:3]
     assert list(volume.voxel_sizes) == info["voxel_sizes"]
+
+
+def test_rgb_image_is_read_as_luminance_with_a_warning(tmp_path):
+    """An RGB PNG becomes one grey plane, and the user is told (it was silent)."""
+    rgb = np.zeros((4, 5, 3), np.uint8)
+    rgb[..., 1] = 100
+    write_image(tmp_path / "rgb.png", rgb)
+    with pytest.warns(BioscopeWarning, match=r"rgb\.png: an RGB image, read as its luminance"):
+        volume = read_volume(tmp_path / "rgb.png")
+    assert volume.data.shape == (4, 5) and np.allclose(volume.data, 100 * 0.587, atol=0.01)

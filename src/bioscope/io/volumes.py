@@ -14,6 +14,7 @@ Every failure raises :class:`~bioscope.errors.InputError` naming the file and th
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -21,7 +22,7 @@ from pathlib import Path
 import nibabel as nib
 import numpy as np
 
-from bioscope.errors import InputError
+from bioscope.errors import BioscopeWarning, InputError
 from bioscope.io.atomic import atomic_path
 from bioscope.io.images import IMAGE_SUFFIXES, cast_to, read_image, to_grey
 
@@ -305,7 +306,12 @@ def _read_npy(path: Path) -> np.ndarray:
 
 def _flat(image: np.ndarray, path: Path) -> Volume:
     dtype = str(image.dtype)
-    if image.ndim == 3:  # RGB -> luminance
+    if image.ndim == 3:
+        warnings.warn(
+            f"{path}: an RGB image, read as its luminance (BT.601): the result is grey",
+            BioscopeWarning,
+            stacklevel=3,
+        )
         image = to_grey(image)
     if image.size == 0:
         raise InputError(f"{path}: the image is empty")
