@@ -93,6 +93,19 @@ def test_empty_image_warns(model):
     assert result.empty
 
 
+def test_an_image_counts_the_same_in_any_units(model):
+    """Float images far from 0..255 (x1e-20, x1e20) count as the 8-bit field; values float32
+    cannot hold are refused by what they are, not called NaN."""
+    image, _ = nuclei_field(count=12, seed=3)
+    expected = bioscope.count(image, model=model)
+    for factor in (1e-20, 1e20):
+        assert bioscope.count(image * factor, model=model) == expected, factor
+    with pytest.raises(InputError, match=r"values up to 1.73e\+302, beyond the float32 range"):
+        bioscope.count(image * 1e300, model=model)
+    with pytest.raises(InputError, match="NaN or infinite"):
+        bioscope.count(np.where(image > 100, np.nan, 1.0), model=model)
+
+
 def test_upscale_accepts_every_spelling_of_a_scale():
     plane = np.random.default_rng(0).random((20, 24)).astype(np.float32) + 0.1
     model = bioscope.load_sr_model(device="cpu")

@@ -28,6 +28,7 @@ from skimage.segmentation import watershed
 from sklearn.cluster import DBSCAN
 
 from bioscope.errors import InputError
+from bioscope.io.images import check_finite
 
 #: Smallest object kept (pixels), for nuclei at the training size (~17 px across).
 MIN_SIZE = 20
@@ -178,8 +179,7 @@ def drop_small(mask: np.ndarray, min_size: int) -> np.ndarray:
 def _check_map(array: np.ndarray, what: str) -> None:
     if array.ndim != 2:
         raise InputError(f"{what} must be 2-D, got shape {array.shape}")
-    if not np.isfinite(array).all():
-        raise InputError(f"{what} holds NaN or infinite values")
+    check_finite(array, what)
 
 
 METHODS: dict[str, str] = {

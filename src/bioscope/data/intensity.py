@@ -25,6 +25,7 @@ import numpy as np
 from scipy import ndimage
 
 from bioscope.errors import InputError
+from bioscope.io.images import check_finite
 
 #: Least percentile span, in units of the image's noise sigma: pure Gaussian noise spans about
 #: 5.2 sigma between its 1st and 99.8th percentiles.
@@ -101,7 +102,10 @@ def _stretch_floor(data: np.ndarray, low: float, span: float) -> float:
     :data:`MAX_STRETCH` spans of ``low``. The median filter runs only when the raw maximum,
     which bounds it, could break the cap: usual fields skip it."""
     if float(data.max()) - low <= MAX_STRETCH * span or data.ndim != 2:
-        return 1e-12
+        # only binds on a flat image, which any span above 0 maps to 0; relative to the
+        # image's range, so its units do not matter (an absolute 1e-12 made zeros of a field
+        # stored x1e-20)
+        return max(1e-6 * (float(data.max()) - low), float(np.finfo(np.float32).tiny))
     return (float(ndimage.median_filter(data, 3).max()) - low) / MAX_STRETCH
 
 
@@ -158,9 +162,8 @@ def normalize_mri(data: np.ndarray, low: float = 0.5, high: float = 99.5) -> np.
 
 
 def _finite_float(image: np.ndarray) -> np.ndarray:
-    data = np.asarray(image, np.float32)
-    if data.size == 0:
+    image = np.asarray(image)
+    if image.size == 0:
         raise InputError("cannot normalise an empty image")
-    if not np.isfinite(data).all():
-        raise InputError("image holds NaN or infinite values")
-    return data
+    check_finite(image)
+    return image.astype(np.float32, copy=False)

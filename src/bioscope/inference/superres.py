@@ -30,7 +30,7 @@ from bioscope.geometry import Scales, parse_scale, sr_size
 from bioscope.inference.predictor import Predictor
 from bioscope.inference.spec import SRSpec, read_spec
 from bioscope.inference.window import SlidingWindow
-from bioscope.io.images import check_real
+from bioscope.io.images import check_finite, check_real
 from bioscope.io.volumes import Volume, check_axis, resampled
 from bioscope.models import create_model
 from bioscope.models.checkpoint import load_model, shipped_weights
@@ -192,8 +192,7 @@ class SRPredictor(Predictor):
         if data.ndim not in (2, 3) or min(data.shape) < 1:
             raise InputError(f"expected a 2-D image or a 3-D volume, got shape {data.shape}")
         check_real(data)
-        if not np.isfinite(data).all():
-            raise InputError("the image holds NaN or infinite values")
+        check_finite(data)
         if data.ndim == 3:
             axis = check_axis(axis)
         stored = volume.dtype if volume is not None else data.dtype

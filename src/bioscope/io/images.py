@@ -133,6 +133,28 @@ def check_real(image: np.ndarray) -> None:
         )
 
 
+def check_finite(data: np.ndarray, what: str = "the image") -> None:
+    """Raise :class:`InputError` unless every value of ``data`` is a number float32 holds
+    (bioscope computes in float32), saying what is wrong: NaN, infinite, or too large.
+
+    Example:
+        >>> check_finite(np.array([1.0, 1e300]))
+        Traceback (most recent call last):
+        bioscope.errors.InputError: the image holds values up to 1e+300, beyond the float32 range \
+(3.4e+38) bioscope computes in: rescale it
+    """
+    if data.dtype.kind != "f":
+        return
+    if not np.isfinite(data).all():
+        raise InputError(f"{what} holds NaN or infinite values")
+    largest = float(np.abs(data).max()) if data.size and data.dtype.itemsize > 4 else 0.0
+    if largest > np.finfo(np.float32).max:
+        raise InputError(
+            f"{what} holds values up to {largest:.3g}, beyond the float32 range (3.4e+38) "
+            "bioscope computes in: rescale it"
+        )
+
+
 #: ITU-R BT.601 luma weights, as SR papers use for the "Y channel".
 LUMA_WEIGHTS = (0.299, 0.587, 0.114)
 
@@ -154,12 +176,14 @@ def cast_to(data: np.ndarray, dtype: str | np.dtype) -> np.ndarray:
 
 
 def to_grey(image: np.ndarray) -> np.ndarray:
-    """Return a float32 ``(H, W)`` image: grey as is, RGB as BT.601 luminance.
+    """Return a float32 ``(H, W)`` image: grey as is, RGB as BT.601 luminance (values float32
+    cannot hold are refused by :func:`check_finite`).
 
     Example:
         >>> to_grey(np.ones((2, 3, 3), np.uint8) * 10)[0, 0]
         np.float32(10.0)
     """
+    check_finite(image)
     if image.ndim == 2:
         return image.astype(np.float32)
     if image.ndim == 3 and image.shape[-1] == 3:
@@ -240,6 +264,5 @@ def _check_image(
         )
     if array.dtype.kind not in "uif":
         raise InputError(f"{path}: unsupported pixel type {array.dtype}")
-    if array.dtype.kind == "f" and not np.isfinite(array).all():
-        raise InputError(f"{path}: the image holds NaN or infinite values")
+    check_finite(array, f"{path}: the image")
     return array

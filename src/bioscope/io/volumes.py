@@ -24,7 +24,7 @@ import numpy as np
 
 from bioscope.errors import BioscopeWarning, InputError
 from bioscope.io.atomic import atomic_path
-from bioscope.io.images import IMAGE_SUFFIXES, cast_to, read_image, to_grey
+from bioscope.io.images import IMAGE_SUFFIXES, cast_to, check_finite, read_image, to_grey
 
 NIFTI_SUFFIXES = (".nii", ".nii.gz")
 
@@ -321,8 +321,7 @@ def _flat(image: np.ndarray, path: Path) -> Volume:
 def _check_values(data: np.ndarray, path: Path) -> None:
     if data.size == 0:
         raise InputError(f"{path}: the image is empty")
-    if not np.isfinite(data).all():
-        raise InputError(f"{path}: holds NaN or infinite values")
+    check_finite(data, f"{path}: the image")
 
 
 def _looks_like_dicom(path: Path) -> bool:
