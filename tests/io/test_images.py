@@ -57,7 +57,7 @@ def test_unsupported_suffix(tmp_path):
 
 def test_stack_refused_unless_allowed(tmp_path):
     tifffile.imwrite(tmp_path / "s.tif", np.zeros((4, 5, 6), np.uint8), photometric="minisblack")
-    with pytest.raises(InputError, match=r"stack of planes of shape \(4, 5, 6\)"):
+    with pytest.raises(InputError, match=r"stack of planes \(shape \(4, 5, 6\)\)"):
         read_image(tmp_path / "s.tif")
     assert read_image(tmp_path / "s.tif", allow_stack=True).shape == (4, 5, 6)
 
@@ -84,3 +84,18 @@ def test_write_refuses_bad_input_and_keeps_old_file(tmp_path):
         write_image(path, np.zeros((3, 3, 3, 3), np.uint8))
     assert read_image(path)[0, 0] == 5
     assert [p.name for p in tmp_path.iterdir()] == ["keep.png"]  # no temporary left behind
+
+
+def test_planar_rgb_stack_is_reported_with_its_channels_moved(tmp_path):
+    """A (2, 3, H, W) planar RGB TIFF: the refusal says the channels were moved last, so the
+    shape it shows is not mistaken for the file's own axis order."""
+    tifffile.imwrite(
+        tmp_path / "p.tif",
+        np.zeros((2, 3, 8, 9), np.uint8),
+        photometric="rgb",
+        planarconfig="separate",
+    )
+    with pytest.raises(
+        InputError, match=r"a 4-D array \(shape \(2, 8, 9, 3\), channels moved last\)"
+    ):
+        read_image(tmp_path / "p.tif")

@@ -246,6 +246,7 @@ def _check_image(
 ) -> np.ndarray:
     if array.size == 0:
         raise InputError(f"{path}: the image is empty (shape {array.shape})")
+    read, axes = f"{array.shape}" + (", channels moved last" if has_channels else ""), array.ndim
     if has_channels and array.shape[-1] in (2, 4):  # grey + alpha, RGB + alpha: drop alpha
         array = array[..., :-1]
     if has_channels and array.shape[-1] == 1:
@@ -256,11 +257,10 @@ def _check_image(
     is_plain = array.ndim == 2 or (has_channels and array.ndim == 3 and array.shape[-1] == 3)
     is_stack = array.ndim == 3 and not has_channels
     if not (is_plain or (allow_stack and is_stack)):
-        what = "a stack of planes" if is_stack else f"a {array.ndim}-D array"
+        what = "a stack of planes" if is_stack else f"a {axes}-D array"
         hint = "; pass a single plane" if is_stack else ""
         raise InputError(
-            f"{path}: expected a 2-D image (H, W) or RGB (H, W, 3), got {what} of shape "
-            f"{array.shape}{hint}"
+            f"{path}: expected a 2-D image (H, W) or RGB (H, W, 3), got {what} (shape {read}){hint}"
         )
     if array.dtype.kind not in "uif":
         raise InputError(f"{path}: unsupported pixel type {array.dtype}")
