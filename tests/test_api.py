@@ -106,6 +106,25 @@ def test_an_image_counts_the_same_in_any_units(model):
         bioscope.count(np.where(image > 100, np.nan, 1.0), model=model)
 
 
+def test_channel_counts_the_nuclei_of_a_two_stain_image(model, cli, tmp_path):
+    """Nuclei in blue, another stain in green: with the channel given, the API and the command
+    line count the blue nuclei alone (the luminance mixes in green's 0.587)."""
+    nuclei, _ = nuclei_field(count=15, seed=7)
+    other, _ = nuclei_field(count=40, seed=8)
+    rgb = np.stack([np.zeros_like(nuclei), other, nuclei], axis=-1)
+    expected = bioscope.count(nuclei, model=model)
+    assert expected == 15 and bioscope.count(rgb, model=model) == 53  # as the README says
+    assert bioscope.count(rgb, model=model, channel=2) == expected
+    assert bioscope.count(np.moveaxis(rgb, -1, 0), model=model, channel=2) == expected
+    write_image(tmp_path / "rgb.png", rgb)
+    assert bioscope.count(tmp_path / "rgb.png", model=model, channel=2) == expected
+    table = tmp_path / "c.csv"
+    result = cli("cells", "count", str(tmp_path / "rgb.png"), "--channel", "2", "-o", str(table))
+    assert result.returncode == 0, result.stderr
+    with table.open() as handle:
+        assert [int(row["count"]) for row in csv.DictReader(handle)] == [expected]
+
+
 def test_upscale_accepts_every_spelling_of_a_scale():
     plane = np.random.default_rng(0).random((20, 24)).astype(np.float32) + 0.1
     model = bioscope.load_sr_model(device="cpu")

@@ -24,7 +24,7 @@ from bioscope.device import resolve_device
 from bioscope.errors import BioscopeWarning, InputError
 from bioscope.inference.cells import CellPredictor, Segmentation
 from bioscope.inference.superres import SRPredictor
-from bioscope.io.images import read_image
+from bioscope.io.images import pick_channel, read_image
 from bioscope.io.volumes import Volume, read_volume
 
 PathLike = str | os.PathLike[str]
@@ -50,6 +50,7 @@ def segmentation(
     diameter: float | str | None = None,
     threshold: float | None = None,
     method: str | None = None,
+    channel: int | None = None,
     device: Device = "auto",
 ) -> Segmentation:
     """Everything one pass over a 2-D image finds: labels, count, centres, the network's maps,
@@ -57,7 +58,13 @@ def segmentation(
     predictor = (
         model if isinstance(model, CellPredictor) else shared_cell_model(_path(model), device)
     )
-    pixels = read_image(image) if isinstance(image, (str, os.PathLike)) else np.asarray(image)
+    if isinstance(image, (str, os.PathLike)):
+        pixels = read_image(image, channel=channel)
+    else:
+        pixels = np.asarray(image)
+        if channel is not None:  # channels on the shorter of the first and last axes
+            last = pixels.ndim == 3 and pixels.shape[-1] < pixels.shape[0]
+            pixels = pick_channel(pixels, channel, channels_last=last)
     return predictor.with_overrides(threshold, method).segment(pixels, diameter)
 
 
@@ -68,6 +75,7 @@ def segment(
     diameter: float | str | None = None,
     threshold: float | None = None,
     method: str | None = None,
+    channel: int | None = None,
     device: Device = "auto",
 ) -> np.ndarray:
     """Instance labels ``(H, W)`` (int32, 0 background) of the cells in a 2-D image; a
@@ -81,10 +89,20 @@ def segment(
             with none, as the model's spec says (the shipped model takes images as they are).
         threshold: mask threshold (default: the model's).
         method: counting method (default: the model's; see ``bioscope cells count --help``).
+        channel: the nuclear stain's channel (0-based) of a multi-channel image: of an array
+            ``(H, W, C)`` or ``(C, H, W)`` (the shorter of the first and last axes; 2 is blue
+            in RGB), or as ``bioscope cells count --channel`` reads a file; default: grey as
+            is, RGB as its luminance.
         device: ``auto``, ``cpu`` or ``cuda`` (ignored when ``model`` is a predictor).
     """
     result = segmentation(
-        image, model=model, diameter=diameter, threshold=threshold, method=method, device=device
+        image,
+        model=model,
+        diameter=diameter,
+        threshold=threshold,
+        method=method,
+        channel=channel,
+        device=device,
     )
     return _warned(result).labels
 
@@ -96,11 +114,18 @@ def count(
     diameter: float | str | None = None,
     threshold: float | None = None,
     method: str | None = None,
+    channel: int | None = None,
     device: Device = "auto",
 ) -> int:
     """Number of cells in a 2-D image (arguments and warning as :func:`segment`)."""
     result = segmentation(
-        image, model=model, diameter=diameter, threshold=threshold, method=method, device=device
+        image,
+        model=model,
+        diameter=diameter,
+        threshold=threshold,
+        method=method,
+        channel=channel,
+        device=device,
     )
     return _warned(result).count
 

@@ -40,7 +40,7 @@ def file_versions(image: np.ndarray) -> dict[str, np.ndarray]:
         >>> {k: v.shape for k, v in file_versions(np.eye(32)).items()}["0.5x"]
         (16, 16)
     """
-    unit = (image - image.min()) / np.ptp(image)
+    unit = (image - image.min()) / max(float(np.ptp(image)), 1e-12)
     return {
         "8-bit": np.round(unit * 255).astype(np.uint8),
         "dim 16-bit": np.round(100 + unit * 400).astype(np.uint16),

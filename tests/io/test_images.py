@@ -99,3 +99,26 @@ def test_planar_rgb_stack_is_reported_with_its_channels_moved(tmp_path):
         InputError, match=r"a 4-D array \(shape \(2, 8, 9, 3\), channels moved last\)"
     ):
         read_image(tmp_path / "p.tif")
+
+
+def test_channel_picks_the_nuclear_stain(tmp_path):
+    """``channel`` keeps one channel of an RGB PNG or a (C, H, W) TIFF, and names what is wrong
+    when there is no such channel or no way to tell the channel axis."""
+    rgb = np.zeros((8, 9, 3), np.uint8)
+    rgb[..., 1], rgb[..., 2] = 3, 7
+    write_image(tmp_path / "rgb.png", rgb)
+    assert (read_image(tmp_path / "rgb.png", channel=2) == 7).all()
+    planes = np.stack([np.full((8, 9), i, np.uint16) for i in (10, 20)])
+    tifffile.imwrite(tmp_path / "chw.tif", planes, photometric="minisblack")
+    assert (read_image(tmp_path / "chw.tif", channel=1) == 20).all()
+    write_image(tmp_path / "grey.png", np.ones((8, 9), np.uint8))
+    assert read_image(tmp_path / "grey.png", channel=0).shape == (8, 9)
+    with pytest.raises(InputError, match=r"rgb\.png: no channel 3; the image has 3 \(0 to 2\)"):
+        read_image(tmp_path / "rgb.png", channel=3)
+    with pytest.raises(InputError, match=r"grey\.png: no channel 1; the image has 1"):
+        read_image(tmp_path / "grey.png", channel=1)
+    tifffile.imwrite(
+        tmp_path / "tc.tif", np.zeros((2, 3, 8, 9), np.uint8), photometric="minisblack"
+    )
+    with pytest.raises(InputError, match=r"cannot tell which axis of shape \(2, 3, 8, 9\)"):
+        read_image(tmp_path / "tc.tif", channel=1)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import warnings
+
 import nibabel as nib
 import numpy as np
 import pydicom
@@ -338,3 +340,7 @@ def test_rgb_image_is_read_as_luminance_with_a_warning(tmp_path):
     with pytest.warns(BioscopeWarning, match=r"rgb\.png: an RGB image, read as its luminance"):
         volume = read_volume(tmp_path / "rgb.png")
     assert volume.data.shape == (4, 5) and np.allclose(volume.data, 100 * 0.587, atol=0.01)
+    write_image(tmp_path / "grey.png", np.repeat(rgb[..., 1:2], 3, axis=-1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # grey stored as RGB loses nothing: no warning
+        assert np.allclose(read_volume(tmp_path / "grey.png").data, 100, atol=0.01)

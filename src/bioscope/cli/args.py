@@ -25,6 +25,17 @@ def int_list(text: str) -> tuple[int, ...]:
     return values
 
 
+def non_negative_int(text: str) -> int:
+    """Parse an integer >= 0 for argparse."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {value}")
+    return value
+
+
 def positive_int(text: str) -> int:
     """Parse an integer >= 1 for argparse."""
     try:

@@ -21,7 +21,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from bioscope.cli.args import add_out, int_list, positive_int
+from bioscope.cli.args import add_out, int_list, non_negative_int, positive_int
 from bioscope.cli.exporting import add_export_arguments, print_exported
 from bioscope.cli.inputs import PREDICT_OUTPUTS, expand_inputs, parse_stain
 from bioscope.counting import METHODS
@@ -184,6 +184,12 @@ def _model_options(parser: argparse.ArgumentParser, several: bool = False) -> No
         "as they are) and --method classic estimates it",
     )
     parser.add_argument(
+        "--channel",
+        type=non_negative_int,
+        help="the nuclear stain's channel (0-based) of multi-channel files: of RGB (2: blue) or "
+        "(C, H, W) TIFFs; default: grey as is, RGB as its luminance",
+    )
+    parser.add_argument(
         "--device", choices=DEVICES, default="auto", help="auto (CUDA when present), cpu, cuda"
     )
     parser.add_argument(
@@ -239,7 +245,9 @@ def run_predict(args: argparse.Namespace) -> int:
     _check_unique_stems(images)
     predictor, _ = _predictor(args)
     failed = 0
-    for path, raw, result in segment_files(predictor, images, args.diameter, args.batch_size):
+    for path, raw, result in segment_files(
+        predictor, images, args.diameter, args.batch_size, args.channel
+    ):
         if isinstance(result, BioscopeError):
             print(f"bioscope: error: {result}", file=sys.stderr)
             failed += 1
@@ -277,7 +285,7 @@ def _plate_options(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="the CSV holds counts of an earlier run of these images (killed, or with images "
         "added since): count only the images it lacks. Its method column must match; the "
-        "model and threshold are not recorded, so keep them the same",
+        "model, threshold, --diameter and --channel are not recorded, so keep them the same",
     )
     again.add_argument(
         "--overwrite", action="store_true", help="count every image again into an existing CSV"
@@ -320,14 +328,16 @@ def _counts(
 ) -> contextlib.AbstractContextManager[Iterator[ImageCount]]:
     """The counts of ``paths`` as they finish: here in order, or on Dask with ``--dask``."""
     if args.dask is None or not paths:
-        return contextlib.nullcontext(count_files(predictor, paths, args.diameter, args.batch_size))
+        return contextlib.nullcontext(
+            count_files(predictor, paths, args.diameter, args.batch_size, args.channel)
+        )
     if args.dask and Path(args.dask).exists():
         raise InputError(
             f"--dask took {args.dask!r} for a scheduler address, but it is a file or folder: "
             "put --dask after the images, or write --dask=ADDRESS"
         )
     recipe = PredictorRecipe.of(predictor, args.model, args.device)
-    return dask_counts(args.dask or None, args.workers, recipe, paths, args.diameter)
+    return dask_counts(args.dask or None, args.workers, recipe, paths, args.diameter, args.channel)
 
 
 def _add_counts(table: CountTable, counts: Iterator[ImageCount], total: int) -> int:
@@ -349,6 +359,10 @@ def run_evaluate(args: argparse.Namespace) -> int:
     """Handle ``bioscope cells evaluate``: BBBC005 layout, or a folder of images with masks."""
     if args.masks is not None or not (args.data / IMAGES_DIR).is_dir():
         return run_evaluate_folder(args)
+    if args.channel is not None:
+        raise InputError(
+            f"--channel is for multi-channel files; {args.data} holds BBBC005's grey ones"
+        )
     predictor, methods = _predictor(args)
     records = index_bbbc005(args.data, stains=[args.stain], blurs=args.blur, counts=args.counts)
     with tqdm(total=len(records), unit="img", desc="evaluate", disable=None) as bar:
@@ -376,6 +390,7 @@ def _write_evaluation(
         "data": str(args.data),
         "threshold": predictor.spec.threshold,
         "diameter": args.diameter,
+        "channel": args.channel,
         **scores,
     }
     atomic_write_text(args.out / "metrics.json", json.dumps(summary, indent=2))
@@ -386,7 +401,8 @@ def _write_evaluation(
 def run_evaluate_folder(args: argparse.Namespace) -> int:
     """``bioscope cells evaluate`` on images with instance masks (Cellpose layout), or on a
     named real data source, extracted to a temporary folder first."""
-    if args.blur is not None or args.counts is not None:
+    exists = args.data.exists() or is_source(str(args.data))
+    if exists and (args.blur is not None or args.counts is not None):
         raise InputError(
             f"--blur and --counts pick BBBC005 images by their file names; {args.data} is "
             "images with masks, which have neither: leave them out"
@@ -401,7 +417,9 @@ def run_evaluate_folder(args: argparse.Namespace) -> int:
 def _evaluate_pairs(args: argparse.Namespace, pairs: list[CellPair]) -> int:
     predictor, methods = _predictor(args)
     with tqdm(total=len(pairs), unit="img", desc="evaluate", disable=None) as bar:
-        evaluation = evaluate_folder(predictor, pairs, methods, args.diameter, bar.update)
+        evaluation = evaluate_folder(
+            predictor, pairs, methods, args.diameter, bar.update, args.channel
+        )
     scores = summarise_folder(evaluation, methods)
     summary = _write_evaluation(args, predictor, scores, evaluation.rows)
     out = args.out

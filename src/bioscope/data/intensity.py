@@ -102,9 +102,9 @@ def _stretch_floor(data: np.ndarray, low: float, span: float) -> float:
     :data:`MAX_STRETCH` spans of ``low``. The median filter runs only when the raw maximum,
     which bounds it, could break the cap: usual fields skip it."""
     if float(data.max()) - low <= MAX_STRETCH * span or data.ndim != 2:
-        # only binds on a flat image, which any span above 0 maps to 0; relative to the
-        # image's range, so its units do not matter (an absolute 1e-12 made zeros of a field
-        # stored x1e-20)
+        # binds on a flat image (which any span above 0 maps to 0) and, without noise
+        # estimate, on a sparse volume; relative to the image's range, so its units do not
+        # matter (an absolute 1e-12 made zeros of a field stored x1e-20)
         return max(1e-6 * (float(data.max()) - low), float(np.finfo(np.float32).tiny))
     return (float(ndimage.median_filter(data, 3).max()) - low) / MAX_STRETCH
 

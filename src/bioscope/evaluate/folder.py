@@ -53,13 +53,15 @@ def evaluate_folder(
     methods: Sequence[str],
     diameter: Diameter = None,
     progress: Callable[[int], None] | None = None,
+    channel: int | None = None,
 ) -> FolderEvaluation:
-    """Segment every image with every method and score it against its instance mask."""
+    """Segment every image (its ``channel``, when given: :func:`~bioscope.io.read_image`) with
+    every method and score it against its instance mask."""
     if not pairs:
         raise InputError("no image/mask pairs to evaluate")
     result = FolderEvaluation()
     for pair in pairs:
-        raw = read_image(pair.image)
+        raw = read_image(pair.image, channel=channel)
         grey = to_grey(raw)
         truth = _labels(read_image(pair.mask), pair)
         check_same_shape(pair.mask, truth.shape, pair.image, grey.shape)

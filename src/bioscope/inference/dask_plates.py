@@ -92,10 +92,13 @@ def worker_predictor(recipe: PredictorRecipe) -> CellPredictor:
     return recipe.build()
 
 
-def count_chunk(recipe: PredictorRecipe, paths: list[str], diameter: Diameter) -> list[ImageCount]:
+def count_chunk(
+    recipe: PredictorRecipe, paths: list[str], diameter: Diameter, channel: int | None = None
+) -> list[ImageCount]:
     """A worker's task: the counts of ``paths``, in order, in one batch."""
     predictor = worker_predictor(recipe)
-    return list(count_files(predictor, [Path(p) for p in paths], diameter, recipe.batch_size))
+    files = [Path(p) for p in paths]
+    return list(count_files(predictor, files, diameter, recipe.batch_size, channel))
 
 
 @contextlib.contextmanager
@@ -105,6 +108,7 @@ def dask_counts(
     recipe: PredictorRecipe,
     paths: Sequence[Path],
     diameter: Diameter,
+    channel: int | None = None,
 ) -> Iterator[Iterator[ImageCount]]:
     """Count ``paths`` on the Dask scheduler at ``address`` (``None``: a new ``LocalCluster``
     of ``workers`` processes, closed on leaving); yields the counts as chunks finish, each
@@ -119,7 +123,7 @@ def dask_counts(
         if address is None:
             target = stack.enter_context(local_cluster(distributed, workers))
         client = stack.enter_context(distributed.Client(target))
-        yield _as_finished(distributed, client, recipe, paths, diameter)
+        yield _as_finished(distributed, client, recipe, paths, diameter, channel)
 
 
 def local_cluster(distributed: ModuleType, workers: int) -> Any:
@@ -139,6 +143,7 @@ def _as_finished(
     recipe: PredictorRecipe,
     paths: Sequence[Path],
     diameter: Diameter,
+    channel: int | None,
 ) -> Iterator[ImageCount]:
     """Submit one task per chunk; yield each chunk's counts as it finishes. A task that fails
     (a worker died, an unexpected error) gives every file of its chunk that error."""
@@ -146,7 +151,7 @@ def _as_finished(
     chunks = [list(paths[start : start + size]) for start in range(0, len(paths), size)]
     futures = {
         client.submit(
-            count_chunk, recipe, [str(p.absolute()) for p in chunk], diameter, pure=False
+            count_chunk, recipe, [str(p.absolute()) for p in chunk], diameter, channel, pure=False
         ): chunk
         for chunk in chunks
     }

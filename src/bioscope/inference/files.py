@@ -46,16 +46,21 @@ class ImageCount:
 
 
 def segment_files(
-    predictor: CellPredictor, paths: Sequence[Path], diameter: Diameter, batch: int
+    predictor: CellPredictor,
+    paths: Sequence[Path],
+    diameter: Diameter,
+    batch: int,
+    channel: int | None = None,
 ) -> Iterator[tuple[Path, np.ndarray, Segmentation | BioscopeError]]:
     """Each path with its image and segmentation (or the error that stopped it), in order;
-    consecutive readable images go through the predictor ``batch`` at a time."""
+    consecutive readable images go through the predictor ``batch`` at a time. ``channel``: the
+    nuclear stain's channel of multi-channel files (:func:`~bioscope.io.read_image`)."""
     for start in range(0, len(paths), batch):
         chunk = paths[start : start + batch]
         loaded: list[tuple[Path, np.ndarray | BioscopeError]] = []
         for path in chunk:
             try:
-                loaded.append((path, read_image(path)))
+                loaded.append((path, read_image(path, channel=channel)))
             except BioscopeError as exc:
                 loaded.append((path, exc))
         good = [(p, image) for p, image in loaded if isinstance(image, np.ndarray)]
@@ -72,10 +77,14 @@ def segment_files(
 
 
 def count_files(
-    predictor: CellPredictor, paths: Sequence[Path], diameter: Diameter, batch: int
+    predictor: CellPredictor,
+    paths: Sequence[Path],
+    diameter: Diameter,
+    batch: int,
+    channel: int | None = None,
 ) -> Iterator[ImageCount]:
     """The count of each path, in order, ``batch`` images per network call."""
-    for path, _, result in segment_files(predictor, paths, diameter, batch):
+    for path, _, result in segment_files(predictor, paths, diameter, batch, channel):
         if isinstance(result, BioscopeError):
             yield ImageCount(str(path), error=str(result))
         else:

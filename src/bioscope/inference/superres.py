@@ -237,8 +237,9 @@ class SRPredictor(Predictor):
         scale = self.check_scale(scale, strict)
         data = np.asarray(volume.data)
         check_real(data)
-        if data.ndim != 3 or not np.isfinite(data).all():
-            raise InputError(f"expected a finite 3-D volume, got shape {data.shape}")
+        if data.ndim != 3:
+            raise InputError(f"expected a 3-D volume, got shape {data.shape}")
+        check_finite(data, "the volume")
         axis = check_axis(axis)
 
         def across(unit: np.ndarray) -> np.ndarray:

@@ -37,13 +37,17 @@ TIFF_DTYPES = (
 )
 
 
-def read_image(path: str | os.PathLike[str], *, allow_stack: bool = False) -> np.ndarray:
+def read_image(
+    path: str | os.PathLike[str], *, allow_stack: bool = False, channel: int | None = None
+) -> np.ndarray:
     """Read a TIFF or PNG image.
 
     Args:
         path: file to read (``.tif``, ``.tiff`` or ``.png``, any case).
         allow_stack: accept a multi-page TIFF and return it as ``(Z, H, W)``; by default a
             stack is an error, since most callers expect one 2-D image.
+        channel: keep only this channel (0-based) of a multi-channel image: of an RGB(A) or
+            other interleaved image, or of a ``(C, H, W)`` TIFF; 0 of a grey image is the image.
 
     Returns:
         ``(H, W)`` grayscale or ``(H, W, 3)`` RGB (an alpha channel is dropped), or ``(Z, H, W)``
@@ -65,7 +69,39 @@ def read_image(path: str | os.PathLike[str], *, allow_stack: bool = False) -> np
         raise InputError(
             f"{path}: unsupported image format {path.suffix!r} (expected .tif, .tiff or .png)"
         )
+    if channel is not None:
+        array = pick_channel(array, channel, channels_last=has_channels, what=str(path))
+        has_channels = False
     return _check_image(path, array, has_channels=has_channels, allow_stack=allow_stack)
+
+
+def pick_channel(
+    array: np.ndarray, channel: int, *, channels_last: bool, what: str = "the image"
+) -> np.ndarray:
+    """Channel ``channel`` (0-based) of ``array``: along its last axis when ``channels_last``
+    (RGB, a TIFF's samples), else along its one axis before the plane, if it has one; 0 of a
+    2-D image is the image.
+
+    Example:
+        >>> pick_channel(np.arange(12).reshape(2, 2, 3), 2, channels_last=True).tolist()
+        [[2, 5], [8, 11]]
+    """
+    planes = [n for n in array.shape[:-2] if n != 1]
+    if channels_last and array.ndim > 2:
+        axis = array.ndim - 1
+    elif array.ndim == 2 or not planes:
+        axis = None
+    elif len(planes) == 1:
+        axis = next(i for i, n in enumerate(array.shape) if n != 1)
+    else:
+        raise InputError(
+            f"{what}: cannot tell which axis of shape {array.shape} holds the channels; "
+            "save the channel or plane you want as its own file"
+        )
+    count = 1 if axis is None else array.shape[axis]
+    if not 0 <= channel < count:
+        raise InputError(f"{what}: no channel {channel}; the image has {count} (0 to {count - 1})")
+    return array if axis is None else np.take(array, channel, axis=axis)
 
 
 def write_image(path: str | os.PathLike[str], image: np.ndarray, *, compress: bool = False) -> Path:
@@ -147,7 +183,8 @@ def check_finite(data: np.ndarray, what: str = "the image") -> None:
         return
     if not np.isfinite(data).all():
         raise InputError(f"{what} holds NaN or infinite values")
-    largest = float(np.abs(data).max()) if data.size and data.dtype.itemsize > 4 else 0.0
+    wide = data.size and data.dtype.itemsize > 4
+    largest = max(float(data.max()), -float(data.min())) if wide else 0.0
     if largest > np.finfo(np.float32).max:
         raise InputError(
             f"{what} holds values up to {largest:.3g}, beyond the float32 range (3.4e+38) "

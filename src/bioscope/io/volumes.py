@@ -306,7 +306,7 @@ def _read_npy(path: Path) -> np.ndarray:
 
 def _flat(image: np.ndarray, path: Path) -> Volume:
     dtype = str(image.dtype)
-    if image.ndim == 3:
+    if image.ndim == 3 and not (image == image[..., :1]).all():  # grey stored as RGB is fine
         warnings.warn(
             f"{path}: an RGB image, read as its luminance (BT.601): the result is grey",
             BioscopeWarning,
