@@ -27,23 +27,21 @@ def int_list(text: str) -> tuple[int, ...]:
 
 def non_negative_int(text: str) -> int:
     """Parse an integer >= 0 for argparse."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {value}")
-    return value
+    return _int_from(text, 0, "an integer >= 0")
 
 
 def positive_int(text: str) -> int:
     """Parse an integer >= 1 for argparse."""
+    return _int_from(text, 1, "a positive integer")
+
+
+def _int_from(text: str, least: int, what: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+    if value < least:
+        raise argparse.ArgumentTypeError(f"expected {what}, got {value}")
     return value
 
 
