@@ -23,6 +23,7 @@ from pathlib import Path
 
 from bioscope.data.split import split_keys
 from bioscope.errors import InputError
+from bioscope.io.folders import check_folder
 
 #: round(linspace(1, 100, 24)): the 24 nominal cell counts.
 BBBC005_COUNTS = (
@@ -176,9 +177,7 @@ def index_bbbc005(
             not fit the scheme, or two files share one name.
     """
     root = Path(root)
-    if not root.is_dir():
-        what = "a file, not a folder" if root.exists() else "no such folder"
-        raise InputError(f"{root}: {what} (expected a BBBC005-layout folder)")
+    check_folder(root, "a BBBC005-layout folder")
     images, masks = _scan(root)
     if not images:
         raise InputError(

@@ -30,6 +30,7 @@ from bioscope.data.intensity import PercentileNorm
 from bioscope.data.targets import labels_from_mask, median_diameter, normalized_distance
 from bioscope.errors import InputError
 from bioscope.io import IMAGE_SUFFIXES, read_image
+from bioscope.io.folders import check_folder
 from bioscope.io.images import to_grey
 
 MASK_SUFFIX = "_masks"
@@ -75,9 +76,7 @@ def pairs_from_folders(
     images_dir = Path(images_dir)
     masks_dir = Path(masks_dir) if masks_dir is not None else images_dir
     for folder in (images_dir, masks_dir):
-        if not folder.is_dir():
-            what = "a file, not a folder" if folder.exists() else "no such folder"
-            raise InputError(f"{folder}: {what}")
+        check_folder(folder, "a folder of images and masks")
     masks = {p.name: p for p in masks_dir.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES}
     images = [
         p

@@ -47,6 +47,7 @@ from bioscope.data.mri import (
 from bioscope.data.split import split_keys
 from bioscope.errors import InputError
 from bioscope.io import read_image, read_volume, to_grey
+from bioscope.io.folders import check_folder
 from bioscope.io.volumes import NIFTI_SUFFIXES, Volume
 
 TEMPLATE = "mni_icbm152_t1_tal_nlin_sym_09a_converted.nii.gz"
@@ -101,9 +102,7 @@ def volume_paths(root: str | os.PathLike[str], modality: str = "t1ce") -> list[P
     """NIfTI volumes under ``root``: the BraTS layout ``<case>/<case>_<modality>.nii.gz`` when
     present, else every ``.nii``/``.nii.gz`` file."""
     root = Path(root)
-    if not root.is_dir():
-        what = "a file; --data takes a folder of volumes" if root.exists() else "no such folder"
-        raise InputError(f"{root}: {what}")
+    check_folder(root, "a folder of NIfTI volumes")
     brats = sorted(root.glob(f"*/*_{modality}.nii*"))
     paths = brats or sorted(p for p in root.rglob("*") if p.name.lower().endswith(NIFTI_SUFFIXES))
     if not paths:
