@@ -160,12 +160,13 @@ def check_writable(path: str | os.PathLike[str], dtype: str | np.dtype) -> None:
         raise InputError(f"{path}: cannot write dtype {dtype} as {suffix} (allowed: {names})")
 
 
-def check_real(image: np.ndarray) -> None:
-    """Raise :class:`InputError` unless ``image`` holds real numbers (integers or floats: not
-    booleans, complex values or objects)."""
+def check_real(image: np.ndarray, source: str = "") -> None:
+    """Raise :class:`InputError` (led by file ``source``, when given) unless ``image`` holds real
+    numbers (integers or floats: not booleans, complex values or objects)."""
     if image.dtype.kind not in "uif":
         raise InputError(
-            f"expected an image of real grey values (integers or floats), got dtype {image.dtype}"
+            f"{source}{': ' if source else ''}expected an image of real grey values (integers "
+            f"or floats), got dtype {image.dtype}"
         )
 
 
@@ -299,7 +300,6 @@ def _check_image(
         raise InputError(
             f"{path}: expected a 2-D image (H, W) or RGB (H, W, 3), got {what} (shape {read}){hint}"
         )
-    if array.dtype.kind not in "uif":
-        raise InputError(f"{path}: unsupported pixel type {array.dtype}")
+    check_real(array, str(path))
     check_finite(array, f"{path}: the image")
     return array

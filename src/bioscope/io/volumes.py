@@ -24,7 +24,14 @@ import numpy as np
 
 from bioscope.errors import BioscopeWarning, InputError
 from bioscope.io.atomic import atomic_path
-from bioscope.io.images import IMAGE_SUFFIXES, cast_to, check_finite, read_image, to_grey
+from bioscope.io.images import (
+    IMAGE_SUFFIXES,
+    cast_to,
+    check_finite,
+    check_real,
+    read_image,
+    to_grey,
+)
 
 NIFTI_SUFFIXES = (".nii", ".nii.gz")
 
@@ -299,8 +306,7 @@ def _read_npy(path: Path) -> np.ndarray:
         raise InputError(f"{path}: not a readable .npy array ({exc})") from exc
     if array.ndim != 2:
         raise InputError(f"{path}: expected a 2-D array, got shape {array.shape}")
-    if array.dtype.kind not in "uif":
-        raise InputError(f"{path}: unsupported array type {array.dtype}")
+    check_real(array, str(path))
     return array
 
 
