@@ -122,3 +122,28 @@ def test_channel_picks_the_nuclear_stain(tmp_path):
     )
     with pytest.raises(InputError, match=r"cannot tell which axis of shape \(2, 3, 8, 9\)"):
         read_image(tmp_path / "tc.tif", channel=1)
+
+
+def test_channel_follows_the_tiff_axes(tmp_path):
+    """ImageJ and OME metadata name a TIFF's axes: ``channel`` takes the ``C`` axis of a ZCYX
+    hyperstack, is refused on a Z-stack or time series (its planes are not channels), and a
+    file with several named channels and none picked is refused, not read as a stack."""
+    zcyx = np.arange(2 * 3, dtype=np.uint16).reshape(2, 3, 1, 1) * np.ones((1, 1, 8, 9), np.uint16)
+    tifffile.imwrite(tmp_path / "zc.tif", zcyx, imagej=True, metadata={"axes": "ZCYX"})
+    assert (read_image(tmp_path / "zc.tif", channel=1, allow_stack=True) == zcyx[:, 1]).all()
+    with pytest.raises(InputError, match="a stack of planes"):
+        read_image(tmp_path / "zc.tif", channel=1)
+    cyx = zcyx[1]
+    tifffile.imwrite(tmp_path / "c.tif", cyx, imagej=True, metadata={"axes": "CYX"})
+    assert (read_image(tmp_path / "c.tif", channel=2) == 5).all()
+    with pytest.raises(InputError, match=r"c\.tif: no channel 3; the image has 3"):
+        read_image(tmp_path / "c.tif", channel=3)
+    for name in ("c.tif", "zc.tif"):
+        with pytest.raises(InputError, match=r"holds 3 channels \(axes Z?CYX.*--channel N"):
+            read_image(tmp_path / name, allow_stack=True)
+    tifffile.imwrite(tmp_path / "z.tif", cyx, imagej=True, metadata={"axes": "ZYX"})
+    tifffile.imwrite(tmp_path / "t.ome.tif", cyx, ome=True, metadata={"axes": "TYX"})
+    for name, axes in (("z.tif", "ZYX"), ("t.ome.tif", "TYX")):
+        with pytest.raises(InputError, match=f"its axes {axes} .* are planes, not channels"):
+            read_image(tmp_path / name, channel=0)
+        assert read_image(tmp_path / name, allow_stack=True).shape == (3, 8, 9)

@@ -47,7 +47,10 @@ def read_image(
         allow_stack: accept a multi-page TIFF and return it as ``(Z, H, W)``; by default a
             stack is an error, since most callers expect one 2-D image.
         channel: keep only this channel (0-based) of a multi-channel image: of an RGB(A) or
-            other interleaved image, or of a ``(C, H, W)`` TIFF; 0 of a grey image is the image.
+            other interleaved image, or of a TIFF's channel axis (the one its ImageJ or OME
+            metadata names ``C``; without such metadata, its one axis before the plane); 0 of a
+            grey image is the image. A channel of a Z-stack or time series is refused, as is a
+            TIFF whose metadata names several channels when none is given.
 
     Returns:
         ``(H, W)`` grayscale or ``(H, W, 3)`` RGB (an alpha channel is dropped), or ``(Z, H, W)``
@@ -61,7 +64,11 @@ def read_image(
         raise InputError(f"{path}: no such file")
     suffix = path.suffix.lower()
     if suffix in TIFF_SUFFIXES:
-        array, has_channels = _read_tiff(path)
+        array, axes = _read_tiff(path)
+        has_channels = axes.endswith("S")
+        _check_tiff_axes(path, array, axes, channel)
+        if channel is not None and "C" in axes and not has_channels:
+            array, channel = _take(array, channel, axes.index("C"), path), None
     elif suffix in PNG_SUFFIXES:
         array = _read_png(path)
         has_channels = array.ndim == 3
@@ -98,6 +105,11 @@ def pick_channel(
             f"{what}: cannot tell which axis of shape {array.shape} holds the channels; "
             "save the channel or plane you want as its own file"
         )
+    return _take(array, channel, axis, what)
+
+
+def _take(array: np.ndarray, channel: int, axis: int | None, what: object) -> np.ndarray:
+    """Channel ``channel`` along ``axis`` (``None``: the image is its only channel)."""
     count = 1 if axis is None else array.shape[axis]
     if not 0 <= channel < count:
         raise InputError(f"{what}: no channel {channel}; the image has {count} (0 to {count - 1})")
@@ -229,8 +241,9 @@ def to_grey(image: np.ndarray) -> np.ndarray:
     raise InputError(f"expected an (H, W) or (H, W, 3) image, got shape {image.shape}")
 
 
-def _read_tiff(path: Path) -> tuple[np.ndarray, bool]:
-    """Return the first series with any samples axis moved last, and whether there is one."""
+def _read_tiff(path: Path) -> tuple[np.ndarray, str]:
+    """Return the first series and its axes in tifffile's letters (``S`` samples, ``C``
+    channels, ``Z``/``T`` planes, ``Q``/``I`` pages of unknown meaning), any ``S`` moved last."""
     try:
         with tifffile.TiffFile(path) as tif:
             series = tif.series[0]
@@ -239,8 +252,25 @@ def _read_tiff(path: Path) -> tuple[np.ndarray, bool]:
     except (tifffile.TiffFileError, OSError, ValueError, IndexError) as exc:
         raise InputError(f"{path}: not a readable TIFF file ({exc})") from exc
     if "S" not in axes:
-        return array, False
-    return np.moveaxis(array, axes.index("S"), -1), True
+        return array, axes
+    at = axes.index("S")
+    return np.moveaxis(array, at, -1), axes[:at] + axes[at + 1 :] + "S"
+
+
+def _check_tiff_axes(path: Path, array: np.ndarray, axes: str, channel: int | None) -> None:
+    """Refuse what a TIFF's own axes say is not one image: several channels (``C``) and none
+    picked, or a channel asked of a file whose other axes are planes (``Z``, ``T``)."""
+    if channel is None and "C" in axes and array.shape[axes.index("C")] > 1:
+        raise InputError(
+            f"{path}: holds {array.shape[axes.index('C')]} channels (axes {axes}, shape "
+            f"{array.shape}); pick one (cells commands: --channel N; Python: channel=N)"
+        )
+    planes = {a for a, n in zip(axes.rstrip("S")[:-2], array.shape, strict=False) if n != 1}
+    if channel is not None and not set(axes) & set("CS") and planes & set("ZT"):
+        raise InputError(
+            f"{path}: its axes {axes} (shape {array.shape}) are planes, not channels; "
+            "save the plane you want as its own file"
+        )
 
 
 def _read_png(path: Path) -> np.ndarray:
