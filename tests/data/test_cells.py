@@ -84,7 +84,7 @@ def test_folder_layout_with_masks_suffix(tmp_path):
     pairs = pairs_from_folders(tmp_path)
     assert [p.image.name for p in pairs] == ["cell0.png", "cell1.png", "cell2.png"]
     arrays = load_pair(pairs[0])
-    assert arrays.labels is not None and arrays.labels.max() == 2  # instance masks kept
+    assert arrays.labels.max() == 2  # instance masks kept
     assert arrays.mask.sum() == 16 + 40
 
 
@@ -124,6 +124,21 @@ def test_training_masks_with_impossible_labels_are_refused(tmp_path, mask, messa
     write_image(tmp_path / "a_masks.tif", mask)
     with pytest.raises(InputError, match=f"a_masks.tif: {message}"):
         load_pair(CellPair(tmp_path / "a.tif", tmp_path / "a_masks.tif"))
+
+
+def test_a_two_valued_labels_file_is_split_into_its_nuclei(tmp_path):
+    """A labels file of 0 and 255 (BBBC005's mask style) holds one nucleus per connected
+    component, as folder evaluation reads it, not one object numbered 255."""
+    write_image(tmp_path / "a.png", np.ones((12, 12), np.uint8))
+    binary = np.zeros((12, 12), np.uint8)
+    binary[1:4, 1:4], binary[6:10, 6:10] = 255, 255
+    write_image(tmp_path / "a_mask.png", binary)
+    write_image(tmp_path / "a_labels.png", binary)
+    arrays = load_pair(
+        CellPair(tmp_path / "a.png", tmp_path / "a_mask.png", tmp_path / "a_labels.png")
+    )
+    assert sorted(np.unique(arrays.labels).tolist()) == [0, 1, 2]
+    assert arrays.mask.sum() == 9 + 16
 
 
 def test_normalisation():

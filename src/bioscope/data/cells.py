@@ -115,11 +115,12 @@ def prepare_image(raw: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class CellArrays:
-    """A loaded pair: normalised grey image, binary mask, optional instance labels."""
+    """A loaded pair: normalised grey image, binary mask, instance labels (the labels file's, else
+    the mask's)."""
 
     image: np.ndarray
     mask: np.ndarray
-    labels: np.ndarray | None
+    labels: np.ndarray
 
 
 def check_same_shape(
@@ -134,17 +135,25 @@ def check_same_shape(
         )
 
 
-def check_label_values(path: Path, mask: np.ndarray) -> None:
-    """Raise :class:`InputError` naming ``path`` unless the pixels of mask or label file ``path``
-    can be instance labels: 0 for background, 1, 2, ... for objects (a two-valued mask may be
-    float or bool)."""
+def instance_labels(path: Path, mask: np.ndarray) -> np.ndarray:
+    """The instance labels (int64) of mask or label file ``path``: 0 for background, 1, 2, ...
+    for objects; a two-valued mask (any values, float or bool too) is split into its connected
+    components.
+
+    Raises:
+        InputError: naming ``path``, for negative or fractional labels.
+    """
+    mask = mask[..., 0] if mask.ndim == 3 else mask
     if mask.dtype.kind in "iuf" and mask.size and mask.min() < 0:
         raise InputError(
             f"{path}: negative values ({mask.min()}) in an instance mask; labels are 0 for "
             "background and 1, 2, ... for objects"
         )
-    if mask.dtype.kind not in "uib" and len(np.unique(mask)) > 2:
+    if len(np.unique(mask)) <= 2:
+        return labels_from_mask(mask > 0)
+    if mask.dtype.kind not in "uib":
         raise InputError(f"{path}: instance labels must be integers, got {mask.dtype}")
+    return mask.astype(np.int64)
 
 
 def load_pair(pair: CellPair) -> CellArrays:
@@ -155,16 +164,13 @@ def load_pair(pair: CellPair) -> CellArrays:
             shapes differ (the message names both files).
     """
     image = prepare_image(read_image(pair.image))
-    raw_mask = read_image(pair.mask)
-    raw_mask = raw_mask[..., 0] if raw_mask.ndim == 3 else raw_mask
-    labels = read_image(pair.labels) if pair.labels is not None else None
-    if labels is None and len(np.unique(raw_mask)) > 2:
-        labels = raw_mask
-    for other, path in ((raw_mask, pair.mask), (labels, pair.labels or pair.mask)):
-        if other is not None:
-            check_label_values(path, other)
-            check_same_shape(path, other.shape[:2], pair.image, image.shape)
-    return CellArrays(image, raw_mask > 0, None if labels is None else labels.astype(np.int64))
+    mask = instance_labels(pair.mask, read_image(pair.mask))
+    check_same_shape(pair.mask, mask.shape, pair.image, image.shape)
+    labels = mask
+    if pair.labels is not None:
+        labels = instance_labels(pair.labels, read_image(pair.labels))
+        check_same_shape(pair.labels, labels.shape, pair.image, image.shape)
+    return CellArrays(image, mask > 0, labels)
 
 
 class CellDataset(Dataset):
@@ -252,7 +258,7 @@ class CellDataset(Dataset):
 def _at_diameter(arrays: CellArrays, diameter: float) -> CellArrays:
     """The pair resized so its median nucleus diameter is ``diameter`` (unchanged when it has
     no nuclei)."""
-    labels = arrays.labels if arrays.labels is not None else labels_from_mask(arrays.mask)
+    labels = arrays.labels
     measured = median_diameter([labels])
     if measured is None:
         return arrays
@@ -278,20 +284,18 @@ def _at_diameter(arrays: CellArrays, diameter: float) -> CellArrays:
 def _to_tensors(arrays: CellArrays, size: int | None, distance: bool) -> dict[str, torch.Tensor]:
     image = torch.from_numpy(arrays.image)[None, None]
     mask = torch.from_numpy(arrays.mask.astype(np.float32))[None, None]
-    labels = arrays.labels
-    if labels is None and distance:
-        labels = labels_from_mask(arrays.mask)
-    label_t = None if labels is None else torch.from_numpy(labels)[None, None]
+    labels = torch.from_numpy(arrays.labels)[None, None]
     if size is not None and image.shape[-2:] != (size, size):
         image = F.interpolate(
             image, (size, size), mode="bilinear", antialias=True, align_corners=False
         )
         mask = (F.interpolate(mask, (size, size), mode="area") >= 0.5).float()
-        if label_t is not None:
-            label_t = F.interpolate(label_t.float(), (size, size), mode="nearest-exact").long()
-    item = {"image": image[0].contiguous(), "mask": mask[0].contiguous()}
-    if label_t is not None:
-        item["labels"] = label_t[0, 0].contiguous()
+        labels = F.interpolate(labels.float(), (size, size), mode="nearest-exact").long()
+    item = {
+        "image": image[0].contiguous(),
+        "mask": mask[0].contiguous(),
+        "labels": labels[0, 0].contiguous(),
+    }
     if distance:
         target = normalized_distance(item["labels"].numpy())
         item["distance"] = torch.from_numpy(target)[None]

@@ -23,8 +23,7 @@ import torch
 from scipy import ndimage
 
 from bioscope.counting import count_maps
-from bioscope.data.cells import CellPair, check_label_values, check_same_shape
-from bioscope.data.targets import labels_from_mask
+from bioscope.data.cells import CellPair, check_same_shape, instance_labels
 from bioscope.errors import InputError
 from bioscope.inference.cells import CellPredictor, Diameter
 from bioscope.io import read_image
@@ -63,7 +62,7 @@ def evaluate_folder(
     for pair in pairs:
         raw = read_image(pair.image, channel=channel)
         grey = to_grey(raw)
-        truth = _labels(read_image(pair.mask), pair)
+        truth = instance_labels(pair.mask, read_image(pair.mask))
         check_same_shape(pair.mask, truth.shape, pair.image, grey.shape)
         segmentation = predictor.segment(raw, diameter)
         row: dict[str, Any] = {
@@ -84,15 +83,6 @@ def evaluate_folder(
         if progress is not None:
             progress(1)
     return result
-
-
-def _labels(mask: np.ndarray, pair: CellPair) -> np.ndarray:
-    """Instance labels of a mask file (a binary mask is split into connected components)."""
-    mask = mask[..., 0] if mask.ndim == 3 else mask
-    check_label_values(pair.mask, mask)
-    if len(np.unique(mask)) <= 2:
-        return labels_from_mask(mask > 0)
-    return mask.astype(np.int64)
 
 
 def _scores(truth: np.ndarray, labels: np.ndarray, method: str, grey: np.ndarray) -> dict[str, Any]:

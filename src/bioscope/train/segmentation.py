@@ -25,7 +25,7 @@ from bioscope.data.cells import (
     pairs_from_folders,
 )
 from bioscope.data.split import SIDES, split_keys
-from bioscope.data.targets import labels_from_mask, median_diameter
+from bioscope.data.targets import median_diameter
 from bioscope.errors import InputError
 from bioscope.inference.spec import CellSpec, spec_to_dict
 from bioscope.io import atomic_write_text, load_checkpoint
@@ -329,9 +329,7 @@ def cell_spec(config: CellTrainConfig, pairs: list[CellPair], sample: int = 16) 
     if size is None and diameter is None:
         step = max(len(pairs) // sample, 1)
         arrays = [load_pair(pair) for pair in pairs[::step][:sample]]
-        diameter = median_diameter(
-            a.labels if a.labels is not None else labels_from_mask(a.mask) for a in arrays
-        )
+        diameter = median_diameter(a.labels for a in arrays)
     return CellSpec(
         threshold=config.optim.threshold,
         mode="native" if size is None else "resize",
