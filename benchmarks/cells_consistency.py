@@ -6,9 +6,13 @@ estimate comes to the labels' median diameter on 30 randomised simulated fields.
 "same nuclei, other files" figures come from::
 
     .venv/bin/python benchmarks/cells_consistency.py
+
+``--model PATH`` asks the same of another cell checkpoint (e.g. a candidate before shipping).
 """
 
 from __future__ import annotations
+
+import argparse
 
 import numpy as np
 
@@ -22,7 +26,9 @@ from bioscope.samples import file_versions, nuclei_field
 
 
 def main() -> None:
-    predictor = CellPredictor.from_checkpoint(device="cpu")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", help="cell checkpoint (default: the shipped model)")
+    predictor = CellPredictor.from_checkpoint(parser.parse_args().model, device="cpu")
     images = [("simulated field (44 nuclei, seed 5)", nuclei_field(count=44, seed=5)[0])]
     for split in ("train", "test"):
         source = f"ndev-scratch-assay:{split}"

@@ -187,7 +187,8 @@ def _model_options(parser: argparse.ArgumentParser, several: bool = False) -> No
         "--channel",
         type=non_negative_int,
         help="the nuclear stain's channel (0-based) of multi-channel files: of RGB (2: blue) or "
-        "(C, H, W) TIFFs; default: grey as is, RGB as its luminance",
+        "(C, H, W) TIFFs (the axis ImageJ/OME metadata names C); default: grey as is, RGB as "
+        "its luminance",
     )
     parser.add_argument(
         "--device", choices=DEVICES, default="auto", help="auto (CUDA when present), cpu, cuda"
