@@ -260,10 +260,11 @@ def _read_tiff(path: Path) -> tuple[np.ndarray, str]:
 def _check_tiff_axes(path: Path, array: np.ndarray, axes: str, channel: int | None) -> None:
     """Refuse what a TIFF's own axes say is not one image: several channels (``C``) and none
     picked, or a channel asked of a file whose other axes are planes (``Z``, ``T``)."""
-    if channel is None and "C" in axes and array.shape[axes.index("C")] > 1:
+    channels = array.shape[axes.index("C")] if "C" in axes else 1
+    if channel is None and channels > 1:
         raise InputError(
-            f"{path}: holds {array.shape[axes.index('C')]} channels (axes {axes}, shape "
-            f"{array.shape}); pick one (cells commands: --channel N; Python: channel=N)"
+            f"{path}: holds {channels} channels (axes {axes}, shape {array.shape}); pick one "
+            "(cells commands: --channel N; Python: channel=N)"
         )
     planes = {a for a, n in zip(axes.rstrip("S")[:-2], array.shape, strict=False) if n != 1}
     if channel is not None and not set(axes) & set("CS") and planes & set("ZT"):
@@ -314,7 +315,7 @@ def _check_image(
 ) -> np.ndarray:
     if array.size == 0:
         raise InputError(f"{path}: the image is empty (shape {array.shape})")
-    read, axes = f"{array.shape}" + (", channels moved last" if has_channels else ""), array.ndim
+    read, ndim = f"{array.shape}" + (", channels moved last" if has_channels else ""), array.ndim
     if has_channels and array.shape[-1] in (2, 4):  # grey + alpha, RGB + alpha: drop alpha
         array = array[..., :-1]
     if has_channels and array.shape[-1] == 1:
@@ -325,7 +326,7 @@ def _check_image(
     is_plain = array.ndim == 2 or (has_channels and array.ndim == 3 and array.shape[-1] == 3)
     is_stack = array.ndim == 3 and not has_channels
     if not (is_plain or (allow_stack and is_stack)):
-        what = "a stack of planes" if is_stack else f"a {axes}-D array"
+        what = "a stack of planes" if is_stack else f"a {ndim}-D array"
         hint = "; pass a single plane" if is_stack else ""
         raise InputError(
             f"{path}: expected a 2-D image (H, W) or RGB (H, W, 3), got {what} (shape {read}){hint}"
