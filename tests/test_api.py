@@ -177,3 +177,18 @@ def test_inputs_of_the_wrong_kind_are_refused_by_name(model, tmp_path):
     nib.save(nib.Nifti1Image(np.ones((4, 4, 3), np.complex64), np.eye(4)), path)
     with pytest.raises(InputError, match="complex64 voxels"):
         bioscope.upscale(path, 2, model=sr)
+
+
+def test_a_file_that_cannot_be_segmented_is_named(model, tmp_path):
+    """Errors about a file's pixels name the file; a folder and a channel that is not a whole
+    number are refused as such."""
+    write_image(tmp_path / "flat.tif", np.full((16, 16), 7, np.uint16))
+    write_image(tmp_path / "thin.tif", np.arange(40, dtype=np.uint8).reshape(20, 2))
+    with pytest.raises(InputError, match=r"flat\.tif: the image is constant"):
+        bioscope.count(tmp_path / "flat.tif", model=model)
+    with pytest.raises(InputError, match=r"thin\.tif: the image is 20 x 2 px: .*channel axis"):
+        bioscope.count(tmp_path / "thin.tif", model=model)
+    with pytest.raises(InputError, match="a folder, not an image"):
+        bioscope.count(tmp_path, model=model)
+    with pytest.raises(InputError, match="channel must be a whole number, got '1'"):
+        bioscope.count(tmp_path / "flat.tif", model=model, channel="1")

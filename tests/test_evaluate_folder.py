@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from bioscope.data.cells import CellPair
-from bioscope.errors import InputError
+from bioscope.errors import BioscopeWarning, InputError
 from bioscope.evaluate.folder import _scores, evaluate_folder
 from bioscope.inference.cells import CellPredictor
 from bioscope.io import write_image
@@ -55,3 +55,16 @@ def test_a_bad_mask_is_refused_naming_its_file(tmp_path, mask, message):
     predictor = CellPredictor.from_checkpoint(device="cpu", method="classic")
     with pytest.raises(InputError, match=f"a_masks.tif: {message}"):
         evaluate_folder(predictor, [pair], ["classic"], diameter=4)
+
+
+def test_a_mask_without_nuclei_is_scored_with_a_warning(tmp_path):
+    image = np.zeros((16, 16), np.uint8)
+    image[4:12, 4:12] = 200
+    pair = CellPair(
+        write_image(tmp_path / "a.tif", image),
+        write_image(tmp_path / "a_masks.tif", np.zeros((16, 16), np.uint16)),
+    )
+    predictor = CellPredictor.from_checkpoint(device="cpu", method="classic")
+    with pytest.warns(BioscopeWarning, match=r"a_masks\.tif: labels no nuclei"):
+        rows = evaluate_folder(predictor, [pair], ["classic"], diameter=8).rows
+    assert rows[0]["true_count"] == 0 and rows[0]["count_classic"] == 1

@@ -58,14 +58,18 @@ def segmentation(
     predictor = (
         model if isinstance(model, CellPredictor) else shared_cell_model(_path(model), device)
     )
-    if isinstance(image, (str, os.PathLike)):
-        pixels = read_image(image, channel=channel)
-    else:
+    predictor = predictor.with_overrides(threshold, method)
+    if not isinstance(image, (str, os.PathLike)):
         pixels = np.asarray(image)
         if channel is not None:  # channels on the shorter of the first and last axes
             last = pixels.ndim == 3 and pixels.shape[-1] < pixels.shape[0]
             pixels = pick_channel(pixels, channel, channels_last=last)
-    return predictor.with_overrides(threshold, method).segment(pixels, diameter)
+        return predictor.segment(pixels, diameter)
+    pixels = read_image(image, channel=channel)
+    try:
+        return predictor.segment(pixels, diameter)
+    except InputError as exc:  # what is wrong with the pixels, led by the file they came from
+        raise InputError(f"{image}: {exc}") from exc
 
 
 def segment(

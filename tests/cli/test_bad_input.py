@@ -58,10 +58,16 @@ def corpus(tmp_path_factory: pytest.TempPathFactory, sr_checkpoint: Path) -> dic
     tifffile.imwrite(root / "onepixel.tif", np.ones((1, 1), np.uint8))
     tifffile.imwrite(root / "elongated.tif", np.zeros((1, 3000), np.uint8))
     np.save(root / "empty.npy", np.zeros((0,), np.float32))
+    tifffile.imwrite(root / "sliver.tif", good[:, :2])  # a channel axis taken for a side
+    interleaved = np.stack([good, good[::-1]], -1)  # two grey samples a pixel, not RGB
+    tifffile.imwrite(
+        root / "interleaved.tif", interleaved, photometric="minisblack", planarconfig="contig"
+    )
     for name in ("stack3d.tif", "stack4d.tif", "rgba.png", "palette.png", "nan.tif"):
         files[name] = root / name
-    for name in ("allzero.tif", "onepixel.tif", "elongated.tif", "empty.npy"):
+    for name in ("allzero.tif", "onepixel.tif", "elongated.tif", "empty.npy", "sliver.tif"):
         files[name] = root / name
+    files["interleaved.tif"] = root / "interleaved.tif"
     nib.save(nib.Nifti1Image(np.ones((6, 6, 4, 2), np.float32), np.eye(4)), root / "4d.nii.gz")
     singular = np.eye(4)
     singular[2, 2] = 0.0
@@ -156,6 +162,8 @@ def cases(f: dict[str, Path]) -> list[tuple[str, list[str], str]]:
             "NIfTI",
         ),
         ("inspect-4d-volume-index", ["sr", "inspect", str(f["4d.nii.gz"]), "--volume", "5"], ""),
+        ("count-sliver", [*count, str(f["sliver.tif"]), "-o", csv], "cannot hold a nucleus"),
+        ("count-interleaved", [*count, str(f["interleaved.tif"]), "-o", csv], "holds 2 channels"),
     ]
     for name in (
         "zero.tif",

@@ -5,10 +5,13 @@ from __future__ import annotations
 import importlib.util
 import json
 
+import numpy as np
 import pytest
 
+from bioscope.cli import args as args_module
 from bioscope.data.bbbc005 import index_bbbc005
-from bioscope.io import load_checkpoint
+from bioscope.inference.cells import CellPredictor
+from bioscope.io import load_checkpoint, write_image
 
 
 def test_simulate_writes_bbbc005_layout(cli_subprocess, tmp_path):
@@ -66,6 +69,22 @@ def test_out_is_a_file(cli_subprocess, tmp_path):
     )
     assert result.returncode == 1 and result.stderr.startswith("bioscope: error:")
     assert "Traceback" not in result.stderr
+
+
+def test_an_unwritable_output_is_refused_before_any_computing(cli, tmp_path, monkeypatch):
+    """A read-only disk or a locked folder (faked: root may write anywhere) ends the command
+    before it reads an image, naming the output; nothing is left there."""
+    write_image(tmp_path / "a.tif", np.zeros((16, 16), np.uint8))
+
+    def locked(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(args_module.tempfile, "TemporaryFile", locked)
+    monkeypatch.setattr(CellPredictor, "segment_batch", lambda *a, **k: pytest.fail("computed"))
+    result = cli("cells", "count", str(tmp_path / "a.tif"), "-o", str(tmp_path / "c.csv"))
+    assert result.returncode == 1
+    assert f"c.csv: cannot write in {tmp_path} (Permission denied)" in result.stderr
+    assert not (tmp_path / "c.csv").exists()
 
 
 def test_missing_command_and_version(cli_subprocess):

@@ -94,8 +94,28 @@ def test_folder_layout_separate_mask_folder(tmp_path):
     write_image(tmp_path / "img" / "a.tif", np.zeros((8, 8), np.uint8))
     write_image(tmp_path / "gt" / "a.png", np.zeros((8, 8), np.uint8))
     write_image(tmp_path / "img" / "b.tif", np.zeros((8, 8), np.uint8))
-    with pytest.raises(InputError, match=r"b\.tif: no mask"):
+    with pytest.raises(InputError, match=r"b\.tif: no mask .*looked for b_masks\.\* or b\.\*"):
         pairs_from_folders(tmp_path / "img", tmp_path / "gt")
+
+
+def test_folder_pairs_leave_out_tool_outputs_and_refuse_two_masks(tmp_path):
+    """What ``cells predict`` and Cellpose wrote beside an image is not an image to evaluate;
+    an image with two masks, or none, is refused naming where bioscope looked."""
+    image = np.zeros((8, 8), np.uint8)
+    write_image(tmp_path / "a.tif", image)
+    write_image(tmp_path / "a_masks.png", image)
+    for name in ("a_labels.tif", "a_prob.tif", "a_overlay.png", "a_flows.tif", "a_cp_masks.png"):
+        write_image(tmp_path / name, image)
+    assert [(p.image.name, p.mask.name) for p in pairs_from_folders(tmp_path)] == [
+        ("a.tif", "a_masks.png")
+    ]
+    write_image(tmp_path / "a_masks.tif", image)
+    with pytest.raises(InputError, match=r"a\.tif: two masks in .* \(a_masks\.png, a_masks\.tif\)"):
+        pairs_from_folders(tmp_path)
+    (tmp_path / "a_masks.tif").unlink()
+    write_image(tmp_path / "b.tif", image)
+    with pytest.raises(InputError, match=r"b\.tif: no mask in .* \(looked for b_masks\.\*\)"):
+        pairs_from_folders(tmp_path)
 
 
 def test_mismatched_mask_is_refused(tmp_path):

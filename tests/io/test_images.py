@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import numpy as np
+import png
 import pytest
 import tifffile
 
@@ -35,6 +36,37 @@ def test_alpha_is_dropped(tmp_path):
     rgba[..., 0] = 9
     back = read_image(write_image(tmp_path / "a.png", rgba))
     assert back.shape == (4, 6, 3) and back[0, 0, 0] == 9
+    tifffile.imwrite(tmp_path / "a.tif", rgba, photometric="rgb")  # alpha tagged UNASSALPHA
+    assert read_image(tmp_path / "a.tif").shape == (4, 6, 3)
+
+
+def test_sixteen_bit_grey_with_alpha_png_keeps_its_bits(tmp_path):
+    grey = np.arange(24, dtype=np.uint16).reshape(4, 6) * 1000
+    rows = np.stack([grey, np.full_like(grey, 65535)], -1).reshape(4, 12)
+    with (tmp_path / "la.png").open("wb") as handle:
+        png.Writer(6, 4, greyscale=True, alpha=True, bitdepth=16).write(handle, rows.tolist())
+    back = read_image(tmp_path / "la.png")
+    assert back.dtype == np.uint16 and (back == grey).all()
+
+
+def test_interleaved_samples_that_are_not_rgb_are_channels(tmp_path):
+    """Samples within each pixel are RGB only when the TIFF says so: two grey samples (an OME
+    two-channel image), or RGB plus an extra sample not tagged alpha, are channels to pick
+    from, not an image with its last sample dropped as alpha."""
+    two = np.stack([np.full((8, 9), 10, np.uint16), np.full((8, 9), 20, np.uint16)], -1)
+    tifffile.imwrite(tmp_path / "two.tif", two, photometric="minisblack", planarconfig="contig")
+    with pytest.raises(InputError, match=r"two\.tif: holds 2 channels \(axes CYX"):
+        read_image(tmp_path / "two.tif")
+    assert (read_image(tmp_path / "two.tif", channel=1) == 20).all()
+    four = np.concatenate([two, two], -1)
+    tifffile.imwrite(tmp_path / "four.tif", four, photometric="rgb", extrasamples=["unspecified"])
+    with pytest.raises(InputError, match="holds 4 channels"):
+        read_image(tmp_path / "four.tif")
+    tifffile.imwrite(
+        tmp_path / "three.tif", four[..., :3], photometric="minisblack", planarconfig="contig"
+    )
+    with pytest.raises(InputError, match="holds 3 channels"):
+        read_image(tmp_path / "three.tif")
 
 
 def test_missing_file_names_the_file(tmp_path):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -70,7 +71,8 @@ def add_out(
 
 def check_output(args: argparse.Namespace) -> None:
     """Refuse an output that cannot be written, before any computation: a folder output that is
-    a file, a file output that is a folder or has the wrong ending, a missing parent folder.
+    a file, a file output that is a folder or has the wrong ending, a missing parent folder, a
+    folder where no file can be made.
 
     Raises:
         InputError: naming the path and the problem.
@@ -90,6 +92,11 @@ def check_output(args: argparse.Namespace) -> None:
     parent = path.absolute().parent
     if not parent.is_dir():
         raise InputError(f"{path}: the folder {parent} does not exist")
+    folder = path if path.is_dir() else parent  # where the first file or folder will be made
+    try:  # a read-only disk or a locked folder, found now rather than after the computing
+        tempfile.TemporaryFile(dir=folder).close()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write in {folder} ({exc.strerror or exc})") from None
 
 
 def default_workers() -> int:

@@ -23,7 +23,7 @@ from tqdm import tqdm
 
 from bioscope.cli.args import add_out, int_list, non_negative_int, positive_int
 from bioscope.cli.exporting import add_export_arguments, print_exported
-from bioscope.cli.inputs import PREDICT_OUTPUTS, expand_inputs, parse_stain
+from bioscope.cli.inputs import expand_inputs, parse_stain
 from bioscope.counting import METHODS
 from bioscope.data.bbbc005 import IMAGES_DIR, index_bbbc005
 from bioscope.data.cells import CellPair, pairs_from_folders
@@ -38,6 +38,7 @@ from bioscope.inference.files import ImageCount, count_files, segment_files
 from bioscope.inference.formats import export_cell_model
 from bioscope.inference.plates import CountTable
 from bioscope.io import IMAGE_SUFFIXES, atomic_write_text, write_image
+from bioscope.io.folders import PREDICT_OUTPUTS
 from bioscope.io.tables import csv_text
 from bioscope.report.cells import (
     overlay,

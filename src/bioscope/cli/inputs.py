@@ -8,11 +8,9 @@ from pathlib import Path
 
 from bioscope.data.bbbc005 import NAME_PATTERN
 from bioscope.errors import InputError
+from bioscope.io.folders import derived_files
 
 GLOB_CHARS = frozenset("*?[")
-#: What ``cells predict`` writes for an image ``<stem>``: ``<stem>_<kind><ending>``. In a folder
-#: that also holds ``<stem>``'s image these are outputs, not images to read again.
-PREDICT_OUTPUTS = {"prob": ".tif", "mask": ".tif", "labels": ".tif", "overlay": ".png"}
 
 
 def expand_inputs(
@@ -25,7 +23,8 @@ def expand_inputs(
 
     A folder stands for its files ending in ``suffixes`` (not those of its sub-folders, not
     Cellpose-style ``*_masks.*`` files, and with ``skip_predicted`` not the outputs ``cells
-    predict`` wrote beside an image there, :data:`PREDICT_OUTPUTS`), a pattern with ``*``, ``?``
+    predict`` or Cellpose wrote beside an image there,
+    :func:`~bioscope.io.folders.derived_files`), a pattern with ``*``, ``?``
     or ``[`` for its matches; a file stands for itself (whatever its ending: the reader says if
     it cannot read it). BBBC005 file names (``..._w1.TIF`` cell bodies, ``..._w2.TIF`` nuclei)
     found in folders and patterns are kept for ``stain`` only (``None``: both), and the note
@@ -44,7 +43,7 @@ def expand_inputs(
             listed = [p for p in item.iterdir() if p.is_file()]
             images = [p for p in listed if p.name.lower().endswith(suffixes)]
             found = sorted(p for p in images if not p.stem.endswith("_masks"))
-            outputs = _predict_outputs(found) if skip_predicted else set()
+            outputs = derived_files(found) if skip_predicted else set()
             derived += len(outputs)
             found = [p for p in found if p not in outputs]
             where = f"folder {item}"
@@ -68,26 +67,12 @@ def expand_inputs(
         else f"left out {skipped} BBBC005 image(s) of the other stain"
         if skipped
         else "",
-        f"left out {derived} file(s) that cells predict wrote beside their image "
-        f"(_{'/_'.join(PREDICT_OUTPUTS)}); name them to read them"
+        f"left out {derived} file(s) that cells predict or Cellpose wrote beside their image "
+        "(_prob, _mask, _labels, _overlay, _flows, ...); name them to read them"
         if derived
         else "",
     ]
     return unique, "; ".join(n for n in notes if n) or None
-
-
-def _predict_outputs(files: list[Path]) -> set[Path]:
-    """The files among ``files`` named as ``cells predict`` names the outputs of another of
-    them (``a_mask.tif`` beside ``a.tif``)."""
-    stems = {p.stem for p in files}
-    return {
-        p
-        for p in files
-        for kind, ending in PREDICT_OUTPUTS.items()
-        if p.stem.endswith(f"_{kind}")
-        and p.suffix.lower() == ending
-        and p.stem[: -len(kind) - 1] in stems
-    }
 
 
 def _stain_ok(path: Path, stain: int | None) -> bool:

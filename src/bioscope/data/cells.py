@@ -30,7 +30,7 @@ from bioscope.data.intensity import PercentileNorm
 from bioscope.data.targets import labels_from_mask, median_diameter, normalized_distance
 from bioscope.errors import InputError
 from bioscope.io import IMAGE_SUFFIXES, read_image
-from bioscope.io.folders import check_folder
+from bioscope.io.folders import check_folder, derived_files
 from bioscope.io.images import to_grey
 
 MASK_SUFFIX = "_masks"
@@ -68,43 +68,39 @@ def pairs_from_bbbc005(
 def pairs_from_folders(
     images_dir: str | os.PathLike[str], masks_dir: str | os.PathLike[str] | None = None
 ) -> list[CellPair]:
-    """Pair every image in ``images_dir`` with its mask in ``masks_dir`` (default: the same folder).
+    """Pair every image in ``images_dir`` with its mask in ``masks_dir`` (default: the same
+    folder). What ``cells predict`` or Cellpose wrote beside an image is not an image
+    (:func:`~bioscope.io.folders.derived_files`).
 
     Raises:
-        InputError: a folder is missing, holds no image, or an image has no mask.
+        InputError: a folder is missing, holds no image, or an image has no mask or two.
     """
     images_dir = Path(images_dir)
-    masks_dir = Path(masks_dir) if masks_dir is not None else images_dir
-    for folder in (images_dir, masks_dir):
-        check_folder(folder, "a folder of images and masks")
+    same_folder = masks_dir is None or Path(masks_dir) == images_dir
+    masks_dir = images_dir if masks_dir is None else Path(masks_dir)
+    check_folder(images_dir, "a folder of images" + (" and masks" if same_folder else ""))
+    check_folder(masks_dir, "a folder of masks")
     masks = {p.name: p for p in masks_dir.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES}
-    images = [
-        p
-        for p in sorted(images_dir.iterdir())
-        if p.suffix.lower() in IMAGE_SUFFIXES and not p.stem.endswith(MASK_SUFFIX)
-    ]
+    files = [p for p in sorted(images_dir.iterdir()) if p.suffix.lower() in IMAGE_SUFFIXES]
+    outputs = derived_files(files)
+    images = [p for p in files if not p.stem.endswith(MASK_SUFFIX) and p not in outputs]
     if not images:
         raise InputError(f"{images_dir}: no TIFF or PNG images found")
-    pairs = []
-    for image in images:
-        mask = _find_mask(image, masks, same_folder=images_dir == masks_dir)
-        if mask is None:
-            raise InputError(
-                f"{image}: no mask in {masks_dir} (looked for {image.stem}{MASK_SUFFIX}.* "
-                f"and {image.stem}.*)"
-            )
-        pairs.append(CellPair(image, mask))
-    return pairs
+    return [CellPair(image, _find_mask(image, masks, masks_dir, same_folder)) for image in images]
 
 
-def _find_mask(image: Path, masks: dict[str, Path], *, same_folder: bool) -> Path | None:
+def _find_mask(image: Path, masks: dict[str, Path], folder: Path, same_folder: bool) -> Path:
     """``<stem>_masks.*``, or ``<stem>.*`` when masks have a folder of their own."""
     stems = [image.stem + MASK_SUFFIX] if same_folder else [image.stem + MASK_SUFFIX, image.stem]
     for stem in stems:
-        for suffix in IMAGE_SUFFIXES + tuple(s.upper() for s in IMAGE_SUFFIXES):
-            if stem + suffix in masks:
-                return masks[stem + suffix]
-    return None
+        found = sorted(path for name, path in masks.items() if Path(name).stem == stem)
+        if len(found) > 1:
+            names = ", ".join(p.name for p in found)
+            raise InputError(f"{image}: two masks in {folder} ({names}); keep one")
+        if found:
+            return found[0]
+    looked = " or ".join(f"{stem}.*" for stem in stems)
+    raise InputError(f"{image}: no mask in {folder} (looked for {looked})")
 
 
 def prepare_image(raw: np.ndarray) -> np.ndarray:

@@ -14,6 +14,7 @@ so a reader can tell missing labels from wrong outlines and from noise.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,7 +25,7 @@ from scipy import ndimage
 
 from bioscope.counting import count_maps
 from bioscope.data.cells import CellPair, check_same_shape, instance_labels
-from bioscope.errors import InputError
+from bioscope.errors import BioscopeWarning, InputError
 from bioscope.inference.cells import CellPredictor, Diameter
 from bioscope.io import read_image
 from bioscope.io.images import to_grey
@@ -64,6 +65,13 @@ def evaluate_folder(
         grey = to_grey(raw)
         truth = instance_labels(pair.mask, read_image(pair.mask))
         check_same_shape(pair.mask, truth.shape, pair.image, grey.shape)
+        if not truth.any():
+            warnings.warn(
+                f"{pair.mask}: labels no nuclei (the right file?); its image is scored as one "
+                "without any, and left out of the percentage count error",
+                BioscopeWarning,
+                stacklevel=2,
+            )
         segmentation = predictor.segment(raw, diameter)
         row: dict[str, Any] = {
             "file": pair.image.name,

@@ -46,6 +46,9 @@ MULTIPLE = 16
 RESCALE_TOLERANCE = 0.05
 #: The most an image is enlarged or shrunk to show its nuclei at the model's diameter.
 MAX_RESCALE = 8.0
+#: The shortest image side segmented: the smallest nuclei trained on (the randomised
+#: simulator's) are 8 px across; a thinner image is most often a channel axis read as a side.
+MIN_SIDE = 8
 
 
 @dataclass(frozen=True)
@@ -214,8 +217,20 @@ class CellPredictor(Predictor):
     def _normalise(self, raw: np.ndarray) -> Normalized:
         """The grey image normalised as the model was trained, whether it looks empty, and its
         faintest distinguishable rise."""
-        if raw.ndim not in (2, 3) or min(raw.shape[:2]) < 1:
+        if raw.ndim not in (2, 3):
             raise InputError(f"expected an (H, W) or (H, W, 3) image, got shape {raw.shape}")
+        if min(raw.shape[:2]) < MIN_SIDE:
+            sliver = max(raw.shape[:2]) >= MIN_SIDE
+            raise InputError(
+                f"the image is {raw.shape[0]} x {raw.shape[1]} px: a side under {MIN_SIDE} px "
+                "cannot hold a nucleus"
+                + (
+                    " (is a channel axis read as a side? A TIFF written from an (H, W, C) array "
+                    "without photometric= holds H planes of W x C)"
+                    if sliver
+                    else ""
+                )
+            )
         check_real(raw)
         integer = np.issubdtype(raw.dtype, np.integer)
         unit = self.spec.normalization.normalize(to_grey(raw), integer)

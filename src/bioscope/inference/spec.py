@@ -60,7 +60,10 @@ class CellSpec:
         if self.mode not in ("native", "resize"):
             raise InputError(f"unknown prediction mode {self.mode!r}; use native or resize")
         if self.mode == "resize" and not self.size:
-            raise InputError("a resize-mode model needs its training size")
+            raise InputError(
+                "mode 'resize' runs the network on its training square, and this model records "
+                "none (it was trained at native resolution): leave the mode as it is"
+            )
         if self.size is not None and not (isinstance(self.size, int) and self.size >= MIN_SIZE):
             raise InputError(f"size must be a whole number of pixels, >= {MIN_SIZE}: {self.size}")
         if self.diameter is not None and not (math.isfinite(self.diameter) and self.diameter > 0):

@@ -15,6 +15,7 @@ import numpy as np
 import png
 import tifffile
 from PIL import Image, UnidentifiedImageError
+from tifffile import EXTRASAMPLE, PHOTOMETRIC
 
 from bioscope.errors import InputError
 from bioscope.io.atomic import atomic_path
@@ -23,6 +24,7 @@ TIFF_SUFFIXES = (".tif", ".tiff")
 PNG_SUFFIXES = (".png",)
 IMAGE_SUFFIXES = TIFF_SUFFIXES + PNG_SUFFIXES
 
+_ALPHA_SAMPLES = (EXTRASAMPLE.ASSOCALPHA, EXTRASAMPLE.UNASSALPHA)
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _PNG_DTYPES = (np.uint8, np.uint16)
 TIFF_DTYPES = (
@@ -46,11 +48,12 @@ def read_image(
         path: file to read (``.tif``, ``.tiff`` or ``.png``, any case).
         allow_stack: accept a multi-page TIFF and return it as ``(Z, H, W)``; by default a
             stack is an error, since most callers expect one 2-D image.
-        channel: keep only this channel (0-based) of a multi-channel image: of an RGB(A) or
-            other interleaved image, or of a TIFF's channel axis (the one its ImageJ or OME
-            metadata names ``C``; without such metadata, its one axis before the plane); 0 of a
-            grey image is the image. A channel of a Z-stack or time series is refused, as is a
-            TIFF whose metadata names several channels when none is given.
+        channel: keep only this channel (0-based) of a multi-channel image: of an RGB(A)
+            image, or of a TIFF's channel axis (the one its ImageJ or OME metadata names ``C``,
+            or its samples within each pixel when the file does not call them RGB; without
+            either, its one axis before the plane); 0 of a grey image is the image. A channel of
+            a Z-stack or time series is refused, as is a TIFF whose metadata or samples hold
+            several channels when none is given.
 
     Returns:
         ``(H, W)`` grayscale or ``(H, W, 3)`` RGB (an alpha channel is dropped), or ``(Z, H, W)``
@@ -61,7 +64,8 @@ def read_image(
     """
     path = Path(path)
     if not path.is_file():
-        raise InputError(f"{path}: no such file")
+        what = "a folder, not an image" if path.is_dir() else "no such file"
+        raise InputError(f"{path}: {what}")
     suffix = path.suffix.lower()
     if suffix in TIFF_SUFFIXES:
         array, axes = _read_tiff(path)
@@ -110,6 +114,8 @@ def pick_channel(
 
 def _take(array: np.ndarray, channel: int, axis: int | None, what: object) -> np.ndarray:
     """Channel ``channel`` along ``axis`` (``None``: the image is its only channel)."""
+    if isinstance(channel, bool) or not isinstance(channel, (int, np.integer)):
+        raise InputError(f"{what}: channel must be a whole number, got {channel!r}")
     count = 1 if axis is None else array.shape[axis]
     if not 0 <= channel < count:
         raise InputError(f"{what}: no channel {channel}; the image has {count} (0 to {count - 1})")
@@ -243,18 +249,41 @@ def to_grey(image: np.ndarray) -> np.ndarray:
 
 def _read_tiff(path: Path) -> tuple[np.ndarray, str]:
     """Return the first series and its axes in tifffile's letters (``S`` samples, ``C``
-    channels, ``Z``/``T`` planes, ``Q``/``I`` pages of unknown meaning), any ``S`` moved last."""
+    channels, ``Z``/``T`` planes, ``Q``/``I`` pages of unknown meaning).
+
+    Samples interleaved in each pixel are RGB (``S``, moved last) only when the file says so
+    (photometric RGB or YCbCr, three colour samples); samples its ExtraSamples tag marks as
+    alpha are dropped; other samples (grey images with several samples a pixel, RGB with an
+    extra sample that is not alpha) are channels, ``C``, placed before the plane.
+    """
     try:
         with tifffile.TiffFile(path) as tif:
             series = tif.series[0]
             array = series.asarray()
             axes = series.axes
+            page = series.keyframe
+            colour = page.photometric in (PHOTOMETRIC.RGB, PHOTOMETRIC.YCBCR)
+            extras = tuple(page.extrasamples)
     except (tifffile.TiffFileError, OSError, ValueError, IndexError) as exc:
         raise InputError(f"{path}: not a readable TIFF file ({exc})") from exc
     if "S" not in axes:
         return array, axes
-    at = axes.index("S")
-    return np.moveaxis(array, at, -1), axes[:at] + axes[at + 1 :] + "S"
+    array, axes = np.moveaxis(array, axes.index("S"), -1), axes.replace("S", "") + "S"
+    first_extra = array.shape[-1] - len(extras)
+    keep = [
+        i
+        for i in range(array.shape[-1])
+        if i < first_extra or extras[i - first_extra] not in _ALPHA_SAMPLES
+    ]
+    array = array[..., keep]
+    if colour and len(keep) == 3:
+        return array, axes
+    if "C" in axes:
+        raise InputError(
+            f"{path}: holds channels both as planes and within each pixel (axes {axes}); save "
+            "the channel you want as its own file"
+        )
+    return np.moveaxis(array, -1, -3), axes[:-3] + "C" + axes[-3:-1]
 
 
 def _check_tiff_axes(path: Path, array: np.ndarray, axes: str, channel: int | None) -> None:
@@ -266,8 +295,8 @@ def _check_tiff_axes(path: Path, array: np.ndarray, axes: str, channel: int | No
             f"{path}: holds {channels} channels (axes {axes}, shape {array.shape}); pick one "
             "(cells commands: --channel N; Python: channel=N)"
         )
-    planes = {a for a, n in zip(axes.rstrip("S")[:-2], array.shape, strict=False) if n != 1}
-    if channel is not None and not set(axes) & set("CS") and planes & set("ZT"):
+    planes = {a for a, n in zip(axes, array.shape, strict=True) if a in "ZT" and n != 1}
+    if channel is not None and not set(axes) & set("CS") and planes:
         raise InputError(
             f"{path}: its axes {axes} (shape {array.shape}) are planes, not channels; "
             "save the plane you want as its own file"
@@ -280,8 +309,8 @@ def _read_png(path: Path) -> np.ndarray:
     if len(header) < 26 or not header.startswith(_PNG_SIGNATURE):
         raise InputError(f"{path}: not a PNG file (bad signature)")
     bit_depth, colour_type = header[24], header[25]
-    if bit_depth == 16 and colour_type in (2, 6):  # 16-bit RGB(A): Pillow would drop to 8 bit
-        return _read_png16_color(path)
+    if bit_depth == 16 and colour_type in (2, 4, 6):  # 16-bit RGB, LA, RGBA: Pillow reads 8 bits
+        return _read_png16(path)
     try:
         with Image.open(path) as im:
             if im.mode in ("P", "1", "LA", "PA"):
@@ -294,7 +323,7 @@ def _read_png(path: Path) -> np.ndarray:
     return array
 
 
-def _read_png16_color(path: Path) -> np.ndarray:
+def _read_png16(path: Path) -> np.ndarray:
     try:
         width, height, rows, info = png.Reader(filename=str(path)).asDirect()
         flat = np.vstack([np.asarray(row, dtype=np.uint16) for row in rows])
@@ -316,7 +345,7 @@ def _check_image(
     if array.size == 0:
         raise InputError(f"{path}: the image is empty (shape {array.shape})")
     read, ndim = f"{array.shape}" + (", channels moved last" if has_channels else ""), array.ndim
-    if has_channels and array.shape[-1] in (2, 4):  # grey + alpha, RGB + alpha: drop alpha
+    if has_channels and array.shape[-1] in (2, 4):  # a PNG's alpha (a TIFF's went by its tag)
         array = array[..., :-1]
     if has_channels and array.shape[-1] == 1:
         array, has_channels = array[..., 0], False
