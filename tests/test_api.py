@@ -192,3 +192,5 @@ def test_a_file_that_cannot_be_segmented_is_named(model, tmp_path):
         bioscope.count(tmp_path, model=model)
     with pytest.raises(InputError, match="channel must be a whole number, got '1'"):
         bioscope.count(tmp_path / "flat.tif", model=model, channel="1")
+    with pytest.raises(InputError, match=r"^diameter must be a positive number"):
+        bioscope.count(tmp_path / "flat.tif", model=model, diameter=-1)

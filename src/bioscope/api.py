@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from bioscope.device import resolve_device
-from bioscope.errors import BioscopeWarning, InputError
+from bioscope.errors import BioscopeWarning, InputError, naming
 from bioscope.inference.cells import CellPredictor, Segmentation
 from bioscope.inference.superres import SRPredictor
 from bioscope.io.images import pick_channel, read_image
@@ -65,11 +65,12 @@ def segmentation(
             last = pixels.ndim == 3 and pixels.shape[-1] < pixels.shape[0]
             pixels = pick_channel(pixels, channel, channels_last=last)
         return predictor.segment(pixels, diameter)
+    predictor.check_diameter(diameter)  # an argument's error, not the file's
     pixels = read_image(image, channel=channel)
     try:
         return predictor.segment(pixels, diameter)
     except InputError as exc:  # what is wrong with the pixels, led by the file they came from
-        raise InputError(f"{image}: {exc}") from exc
+        raise naming(image, exc) from exc
 
 
 def segment(

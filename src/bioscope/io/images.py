@@ -325,7 +325,7 @@ def _read_png(path: Path) -> np.ndarray:
 
 def _read_png16(path: Path) -> np.ndarray:
     try:
-        width, height, rows, info = png.Reader(filename=str(path)).asDirect()
+        width, height, rows, info = png.Reader(filename=str(path)).read()  # no sBIT rescale
         flat = np.vstack([np.asarray(row, dtype=np.uint16) for row in rows])
     except (png.Error, OSError, ValueError) as exc:
         raise InputError(f"{path}: not a readable PNG file ({exc})") from exc
