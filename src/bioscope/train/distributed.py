@@ -12,6 +12,12 @@ from torch.nn.parallel import DistributedDataParallel
 
 from bioscope.device import resolve_device
 
+#: Tensors a collective was given from Python, kept for the life of the process. Gloo drops its
+#: finished work on its own thread; a tensor whose last owner is that work needs the GIL to be
+#: freed, and the main thread holds the GIL while it tears the process group down: two-rank CPU
+#: runs now and then hung at exit that way (``all_gather_object``'s buffers, seen with gdb).
+_IN_FLIGHT: list[torch.Tensor] = []
+
 
 @dataclass(frozen=True)
 class DistContext:
@@ -71,6 +77,15 @@ def gather_strings(context: DistContext, value: str) -> list[str]:
     """Every rank's ``value``, in rank order (just ``[value]`` in a single process)."""
     if not context.distributed:
         return [value]
-    out: list[str | None] = [None] * context.world_size
-    dist.all_gather_object(out, value)
-    return [str(v) for v in out]
+    device = context.device
+    data = torch.tensor(list(value.encode()), dtype=torch.uint8, device=device)
+    size = torch.tensor([data.numel()], dtype=torch.int64, device=device)
+    sizes = [torch.zeros_like(size) for _ in range(context.world_size)]
+    dist.all_gather(sizes, size)
+    longest = max(int(n) for n in sizes)
+    padded = torch.zeros(longest, dtype=torch.uint8, device=device)
+    padded[: data.numel()] = data
+    out = [torch.zeros_like(padded) for _ in range(context.world_size)]
+    dist.all_gather(out, padded)
+    _IN_FLIGHT.extend([size, *sizes, padded, *out])
+    return [bytes(t[: int(n)].tolist()).decode() for t, n in zip(out, sizes, strict=True)]
