@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass, field
 
 import torch
@@ -12,11 +13,8 @@ from torch.nn.parallel import DistributedDataParallel
 
 from bioscope.device import resolve_device
 
-#: Tensors a collective was given from Python, kept for the life of the process. Gloo drops its
-#: finished work on its own thread; a tensor whose last owner is that work needs the GIL to be
-#: freed, and the main thread holds the GIL while it tears the process group down: two-rank CPU
-#: runs now and then hung at exit that way (``all_gather_object``'s buffers, seen with gdb).
-_IN_FLIGHT: list[torch.Tensor] = []
+#: Seconds the main thread leaves the GIL to gloo's threads before the process group is freed.
+GLOO_GRACE_S = 0.5
 
 
 @dataclass(frozen=True)
@@ -67,25 +65,21 @@ def init_distributed(device: str | None = None) -> DistContext:
 
 def close_distributed(context: DistContext) -> None:
     """Leave the process group, if one was joined, after a barrier: a rank that tears the group
-    down while its peer still uses it can leave that peer hanging at exit."""
+    down while its peer still uses it can leave that peer hanging at exit. Then a pause with the
+    GIL released, so gloo's worker thread can free its finished work first: freeing a tensor
+    Python made (``all_gather_object``'s buffers, held by the barrier's work) takes the GIL, and
+    the main thread holds the GIL while it frees the group at exit, joining that thread (a
+    deadlock two-rank CPU runs now and then hit at exit, seen with gdb)."""
     if context.distributed and dist.is_initialized():
         dist.barrier()
         dist.destroy_process_group()
+        time.sleep(GLOO_GRACE_S)
 
 
 def gather_strings(context: DistContext, value: str) -> list[str]:
     """Every rank's ``value``, in rank order (just ``[value]`` in a single process)."""
     if not context.distributed:
         return [value]
-    device = context.device
-    data = torch.tensor(list(value.encode()), dtype=torch.uint8, device=device)
-    size = torch.tensor([data.numel()], dtype=torch.int64, device=device)
-    sizes = [torch.zeros_like(size) for _ in range(context.world_size)]
-    dist.all_gather(sizes, size)
-    longest = max(int(n) for n in sizes)
-    padded = torch.zeros(longest, dtype=torch.uint8, device=device)
-    padded[: data.numel()] = data
-    out = [torch.zeros_like(padded) for _ in range(context.world_size)]
-    dist.all_gather(out, padded)
-    _IN_FLIGHT.extend([size, *sizes, padded, *out])
-    return [bytes(t[: int(n)].tolist()).decode() for t, n in zip(out, sizes, strict=True)]
+    out: list[str | None] = [None] * context.world_size
+    dist.all_gather_object(out, value)
+    return [str(v) for v in out]
