@@ -119,16 +119,21 @@ class CellArrays:
     labels: np.ndarray
 
 
-def check_same_shape(
-    path: Path, shape: tuple[int, ...], image: Path, image_shape: tuple[int, ...]
-) -> None:
-    """Raise :class:`InputError` naming both files unless mask or labels ``path`` is as large as
-    its ``image``."""
-    if tuple(shape) != tuple(image_shape):
+def read_labels(path: Path, image: Path, image_shape: tuple[int, ...]) -> np.ndarray:
+    """The instance labels of mask or labels file ``path`` (:func:`instance_labels`), checked
+    to be as large as its ``image`` of ``image_shape``.
+
+    Raises:
+        InputError: ``path`` is unreadable or holds impossible labels, or the shapes differ
+            (naming both files).
+    """
+    labels = instance_labels(path, read_image(path))
+    if labels.shape != tuple(image_shape[:2]):
         raise InputError(
-            f"{path}: shape {tuple(shape)} does not match its image {image} of shape "
-            f"{tuple(image_shape)}"
+            f"{path}: shape {labels.shape} does not match its image {image} of shape "
+            f"{tuple(image_shape[:2])}"
         )
+    return labels
 
 
 def instance_labels(path: Path, mask: np.ndarray) -> np.ndarray:
@@ -160,12 +165,8 @@ def load_pair(pair: CellPair) -> CellArrays:
             shapes differ (the message names both files).
     """
     image = prepare_image(read_image(pair.image))
-    mask = instance_labels(pair.mask, read_image(pair.mask))
-    check_same_shape(pair.mask, mask.shape, pair.image, image.shape)
-    labels = mask
-    if pair.labels is not None:
-        labels = instance_labels(pair.labels, read_image(pair.labels))
-        check_same_shape(pair.labels, labels.shape, pair.image, image.shape)
+    mask = read_labels(pair.mask, pair.image, image.shape)
+    labels = mask if pair.labels is None else read_labels(pair.labels, pair.image, image.shape)
     return CellArrays(image, mask > 0, labels)
 
 

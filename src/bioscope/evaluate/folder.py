@@ -24,7 +24,7 @@ import torch
 from scipy import ndimage
 
 from bioscope.counting import count_maps
-from bioscope.data.cells import CellPair, check_same_shape, instance_labels
+from bioscope.data.cells import CellPair, read_labels
 from bioscope.errors import BioscopeWarning, InputError
 from bioscope.inference.cells import CellPredictor, Diameter
 from bioscope.io import read_image
@@ -63,8 +63,7 @@ def evaluate_folder(
     for pair in pairs:
         raw = read_image(pair.image, channel=channel)
         grey = to_grey(raw)
-        truth = instance_labels(pair.mask, read_image(pair.mask))
-        check_same_shape(pair.mask, truth.shape, pair.image, grey.shape)
+        truth = read_labels(pair.mask, pair.image, grey.shape)
         if not truth.any():
             warnings.warn(
                 f"{pair.mask}: labels no nuclei (the right file?); its image is scored as one "
